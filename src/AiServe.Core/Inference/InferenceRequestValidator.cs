@@ -1,0 +1,84 @@
+namespace AiServe.Core.Inference;
+
+/// <summary>Checks a request against a model's signature before anything runs, so every mistake is a clear 400.</summary>
+public static class InferenceRequestValidator
+{
+    /// <summary>Throws <see cref="InferenceException"/> (InvalidArgument) naming the first problem found.</summary>
+    public static void Validate(InferenceRequest request, ModelSignature signature, int maxBatchSize, string modelName, long version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(signature);
+        var model = $"model '{modelName}' version {version}";
+        long batch = -1;
+        for (var i = 0; i < request.Inputs.Count; i++)
+        {
+            var input = request.Inputs[i];
+            var spec = signature.FindInput(input.Name)
+                ?? throw Invalid($"unknown input '{input.Name}' for {model}; it expects {NameList(signature.Inputs)}");
+            for (var j = 0; j < i; j++)
+            {
+                if (request.Inputs[j].Name == input.Name)
+                {
+                    throw Invalid($"input '{input.Name}' is given more than once");
+                }
+            }
+
+            if (input.DataType != spec.DataType)
+            {
+                throw Invalid($"input '{input.Name}' has datatype {input.DataType.ToWireName()}, but {model} expects {spec.DataType.ToWireName()}");
+            }
+
+            if (!spec.Accepts(input.ShapeSpan))
+            {
+                throw Invalid($"input '{input.Name}' has shape [{TensorShape.Format(input.ShapeSpan)}], but {model} expects [{spec.FormatShape()}]");
+            }
+
+            if (maxBatchSize > 0)
+            {
+                var size = input.ShapeSpan[0];
+                if (size > maxBatchSize)
+                {
+                    throw Invalid($"input '{input.Name}' has batch size {size}, more than the max_batch_size {maxBatchSize} of {model}");
+                }
+
+                if (batch >= 0 && size != batch)
+                {
+                    throw Invalid($"inputs disagree on the batch size: '{input.Name}' has {size}, another input has {batch}");
+                }
+
+                batch = size;
+            }
+        }
+
+        foreach (var spec in signature.Inputs)
+        {
+            if (!request.Inputs.Any(t => t.Name == spec.Name))
+            {
+                throw Invalid($"missing input '{spec.Name}' ({spec.DataType.ToWireName()} [{spec.FormatShape()}]) for {model}");
+            }
+        }
+
+        if (request.RequestedOutputs is { } outputs)
+        {
+            for (var i = 0; i < outputs.Count; i++)
+            {
+                if (signature.FindOutput(outputs[i]) is null)
+                {
+                    throw Invalid($"unknown output '{outputs[i]}' requested from {model}; it has {NameList(signature.Outputs)}");
+                }
+
+                for (var j = 0; j < i; j++)
+                {
+                    if (outputs[j] == outputs[i])
+                    {
+                        throw Invalid($"output '{outputs[i]}' is requested more than once");
+                    }
+                }
+            }
+        }
+    }
+
+    private static string NameList(IReadOnlyList<TensorSpec> specs) => string.Join(", ", specs.Select(s => $"'{s.Name}'"));
+
+    private static InferenceException Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
+}

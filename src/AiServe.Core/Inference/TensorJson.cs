@@ -1,0 +1,360 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace AiServe.Core.Inference;
+
+/// <summary>
+/// Reads and writes tensor elements as JSON arrays (flat or nested, row-major), straight between UTF-8 JSON and
+/// the tensor's little-endian bytes: no intermediate object per element. Shared by every JSON protocol.
+/// </summary>
+public static class TensorJson
+{
+    /// <summary>
+    /// Decodes the JSON value at the reader (an array, nested arrays, or a single scalar for a shape of one
+    /// element) into a tensor of <paramref name="dataType"/> and <paramref name="shape"/>. On return the reader is
+    /// on the value's last token.
+    /// </summary>
+    /// <param name="reader">The reader, on the value's first token.</param>
+    /// <param name="name">The tensor's name, for error messages.</param>
+    /// <param name="dataType">The element type to produce.</param>
+    /// <param name="shape">The declared concrete shape.</param>
+    /// <param name="jsonBytesLeft">How many bytes of JSON remain from the value's start (bounds the allocation).</param>
+    /// <exception cref="InferenceException">An element has the wrong JSON type or is out of range, or the count does not match the shape.</exception>
+    public static Tensor Decode(ref Utf8JsonReader reader, string name, TensorDataType dataType, long[] shape, long jsonBytesLeft)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var count = TensorShape.ElementCount(shape);
+
+        // Every element takes at least one byte of JSON, so a shape claiming more elements than bytes remain is
+        // wrong; checking first keeps a small body from making the server allocate a huge buffer.
+        if (count > jsonBytesLeft)
+        {
+            throw Invalid($"input '{name}' has shape [{TensorShape.Format(shape)}] ({count} elements) but its data holds fewer elements");
+        }
+
+        if (dataType == TensorDataType.Bytes)
+        {
+            var elements = new List<ReadOnlyMemory<byte>>((int)Math.Min(count, 1 << 16));
+            ReadLeaves(ref reader, name, ref elements, static (ref Utf8JsonReader r, string n, ref List<ReadOnlyMemory<byte>> list) =>
+            {
+                if (r.TokenType != JsonTokenType.String)
+                {
+                    throw Invalid($"input '{n}' of datatype BYTES must hold strings, found {Describe(r.TokenType)}");
+                }
+
+                list.Add(r.ValueIsEscaped ? Encoding.UTF8.GetBytes(r.GetString()!) : r.ValueSpan.ToArray());
+            });
+            if (elements.Count != count)
+            {
+                throw CountMismatch(name, shape, count, elements.Count);
+            }
+
+            return Tensor.FromElements(name, shape, elements);
+        }
+
+        var size = dataType.ElementSize();
+        var buffer = new byte[checked(count * size)];
+        var state = new FixedState(buffer, dataType, size);
+        ReadLeaves(ref reader, name, ref state, static (ref Utf8JsonReader r, string n, ref FixedState s) => s.Write(ref r, n));
+        if (state.Written != count)
+        {
+            throw CountMismatch(name, shape, count, state.Written);
+        }
+
+        return Tensor.FromBytes(name, dataType, shape, buffer);
+    }
+
+    /// <summary>Decodes a standalone JSON value (e.g. warm-up data from model.json).</summary>
+    public static Tensor Decode(JsonElement data, string name, TensorDataType dataType, long[] shape)
+    {
+        var json = Encoding.UTF8.GetBytes(data.GetRawText());
+        var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
+        reader.Read();
+        return Decode(ref reader, name, dataType, shape, json.Length);
+    }
+
+    /// <summary>Writes the tensor's elements as one flat JSON array.</summary>
+    public static void WriteFlat(Utf8JsonWriter writer, Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(tensor);
+        writer.WriteStartArray();
+        var span = tensor.Data.Span;
+        switch (tensor.DataType)
+        {
+            case TensorDataType.Bool:
+                foreach (var b in span) { writer.WriteBooleanValue(b != 0); }
+                break;
+            case TensorDataType.UInt8:
+                foreach (var b in span) { writer.WriteNumberValue(b); }
+                break;
+            case TensorDataType.Int8:
+                foreach (var b in span) { writer.WriteNumberValue((sbyte)b); }
+                break;
+            case TensorDataType.UInt16:
+                foreach (var v in tensor.AsSpan<ushort>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.Int16:
+                foreach (var v in tensor.AsSpan<short>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.UInt32:
+                foreach (var v in tensor.AsSpan<uint>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.Int32:
+                foreach (var v in tensor.AsSpan<int>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.UInt64:
+                foreach (var v in tensor.AsSpan<ulong>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.Int64:
+                foreach (var v in tensor.AsSpan<long>()) { writer.WriteNumberValue(v); }
+                break;
+            case TensorDataType.Fp16:
+                foreach (var v in tensor.AsSpan<Half>()) { WriteFloat(writer, (float)v); }
+                break;
+            case TensorDataType.Bf16:
+                foreach (var v in tensor.AsSpan<ushort>()) { WriteFloat(writer, BFloat16ToSingle(v)); }
+                break;
+            case TensorDataType.Fp32:
+                foreach (var v in tensor.AsSpan<float>()) { WriteFloat(writer, v); }
+                break;
+            case TensorDataType.Fp64:
+                foreach (var v in tensor.AsSpan<double>()) { WriteDouble(writer, v); }
+                break;
+            case TensorDataType.Bytes:
+                foreach (var e in tensor.Elements!) { WriteBytesElement(writer, e.Span); }
+                break;
+            default:
+                throw new InferenceException(InferenceErrorCode.Internal, $"unknown datatype {tensor.DataType}");
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Converts a bfloat16 bit pattern to a float.</summary>
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+
+    /// <summary>Converts a float to bfloat16 bits, rounding to nearest even (NaN stays NaN).</summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        var bits = (uint)BitConverter.SingleToInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            return (ushort)((bits >> 16) | 0x40);
+        }
+
+        var rounding = 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)((bits + rounding) >> 16);
+    }
+
+    private static void WriteFloat(Utf8JsonWriter writer, float v)
+    {
+        if (float.IsFinite(v))
+        {
+            writer.WriteNumberValue(v);
+        }
+        else
+        {
+            // JSON has no NaN or infinity; write them as the strings Python's json module and Triton's clients read.
+            writer.WriteStringValue(float.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+        }
+    }
+
+    private static void WriteDouble(Utf8JsonWriter writer, double v)
+    {
+        if (double.IsFinite(v))
+        {
+            writer.WriteNumberValue(v);
+        }
+        else
+        {
+            writer.WriteStringValue(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+        }
+    }
+
+    private static void WriteBytesElement(Utf8JsonWriter writer, ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            writer.WriteStringValue(bytes);
+        }
+        else
+        {
+            // Not text: the JSON form cannot hold arbitrary bytes, so send base64 (clients asking for binary get raw bytes).
+            writer.WriteBase64StringValue(bytes);
+        }
+    }
+
+    private delegate void LeafReader<TState>(ref Utf8JsonReader reader, string name, ref TState state);
+
+    private static void ReadLeaves<TState>(ref Utf8JsonReader reader, string name, ref TState state, LeafReader<TState> leaf)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            if (reader.TokenType is JsonTokenType.StartObject)
+            {
+                throw Invalid($"input '{name}': data must be an array of values, found an object");
+            }
+
+            leaf(ref reader, name, ref state);
+            return;
+        }
+
+        var depth = 0;
+        do
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    depth++;
+                    break;
+                case JsonTokenType.EndArray:
+                    depth--;
+                    break;
+                case JsonTokenType.StartObject:
+                    throw Invalid($"input '{name}': data must hold values or arrays, found an object");
+                default:
+                    leaf(ref reader, name, ref state);
+                    break;
+            }
+
+            if (depth == 0)
+            {
+                return;
+            }
+        }
+        while (reader.Read());
+
+        throw Invalid($"input '{name}': data array is not closed");
+    }
+
+    private struct FixedState(byte[] buffer, TensorDataType type, int size)
+    {
+        public long Written;
+
+        public void Write(ref Utf8JsonReader r, string name)
+        {
+            var offset = checked((int)(Written * size));
+            if (offset + size > buffer.Length)
+            {
+                // More elements than the shape holds: count the rest for the error message, write nothing.
+                Written++;
+                return;
+            }
+
+            var dest = buffer.AsSpan(offset, size);
+            switch (type)
+            {
+                case TensorDataType.Bool:
+                    dest[0] = r.TokenType switch
+                    {
+                        JsonTokenType.True => 1,
+                        JsonTokenType.False => 0,
+                        _ => throw Invalid($"input '{name}' of datatype BOOL must hold true or false, found {Describe(r.TokenType)}"),
+                    };
+                    break;
+                case TensorDataType.UInt8:
+                    dest[0] = (byte)Integer(ref r, name, byte.MinValue, byte.MaxValue);
+                    break;
+                case TensorDataType.Int8:
+                    dest[0] = (byte)(sbyte)Integer(ref r, name, sbyte.MinValue, sbyte.MaxValue);
+                    break;
+                case TensorDataType.UInt16:
+                    BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)Integer(ref r, name, ushort.MinValue, ushort.MaxValue));
+                    break;
+                case TensorDataType.Int16:
+                    BinaryPrimitives.WriteInt16LittleEndian(dest, (short)Integer(ref r, name, short.MinValue, short.MaxValue));
+                    break;
+                case TensorDataType.UInt32:
+                    BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)Integer(ref r, name, uint.MinValue, uint.MaxValue));
+                    break;
+                case TensorDataType.Int32:
+                    BinaryPrimitives.WriteInt32LittleEndian(dest, (int)Integer(ref r, name, int.MinValue, int.MaxValue));
+                    break;
+                case TensorDataType.Int64:
+                    BinaryPrimitives.WriteInt64LittleEndian(dest, Integer(ref r, name, long.MinValue, long.MaxValue));
+                    break;
+                case TensorDataType.UInt64:
+                    if (r.TokenType != JsonTokenType.Number || !r.TryGetUInt64(out var u64))
+                    {
+                        throw NotInRange(ref r, name, "UINT64");
+                    }
+
+                    BinaryPrimitives.WriteUInt64LittleEndian(dest, u64);
+                    break;
+                case TensorDataType.Fp16:
+                    BinaryPrimitives.WriteHalfLittleEndian(dest, (Half)Real(ref r, name));
+                    break;
+                case TensorDataType.Bf16:
+                    BinaryPrimitives.WriteUInt16LittleEndian(dest, SingleToBFloat16((float)Real(ref r, name)));
+                    break;
+                case TensorDataType.Fp32:
+                    BinaryPrimitives.WriteSingleLittleEndian(dest, (float)Real(ref r, name));
+                    break;
+                case TensorDataType.Fp64:
+                    BinaryPrimitives.WriteDoubleLittleEndian(dest, Real(ref r, name));
+                    break;
+                default:
+                    throw new InferenceException(InferenceErrorCode.Internal, $"unexpected datatype {type}");
+            }
+
+            Written++;
+        }
+
+        private readonly long Integer(ref Utf8JsonReader r, string name, long min, long max)
+        {
+            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var value) || value < min || value > max)
+            {
+                throw NotInRange(ref r, name, type.ToWireName());
+            }
+
+            return value;
+        }
+
+        private static double Real(ref Utf8JsonReader r, string name)
+        {
+            if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var value))
+            {
+                return value;
+            }
+
+            if (r.TokenType == JsonTokenType.String)
+            {
+                // The non-finite values JSON cannot write as numbers.
+                if (r.ValueTextEquals("NaN"u8)) { return double.NaN; }
+                if (r.ValueTextEquals("Infinity"u8) || r.ValueTextEquals("inf"u8)) { return double.PositiveInfinity; }
+                if (r.ValueTextEquals("-Infinity"u8) || r.ValueTextEquals("-inf"u8)) { return double.NegativeInfinity; }
+            }
+
+            throw Invalid($"input '{name}' must hold numbers, found {Describe(r.TokenType)}");
+        }
+    }
+
+    private static InferenceException NotInRange(ref Utf8JsonReader r, string name, string type)
+    {
+        if (r.TokenType != JsonTokenType.Number)
+        {
+            return Invalid($"input '{name}' of datatype {type} must hold integers, found {Describe(r.TokenType)}");
+        }
+
+        var text = Encoding.UTF8.GetString(r.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(r.ValueSequence) : r.ValueSpan);
+        return Invalid($"input '{name}': {text} is not a valid {type} value");
+    }
+
+    private static InferenceException CountMismatch(string name, long[] shape, long expected, long actual) =>
+        Invalid($"input '{name}' has shape [{TensorShape.Format(shape)}], which needs {expected} elements, but its data holds {actual}");
+
+    private static InferenceException Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        _ => token.ToString(),
+    };
+}

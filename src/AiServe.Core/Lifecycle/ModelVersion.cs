@@ -1,0 +1,127 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Repository;
+
+namespace AiServe.Core.Lifecycle;
+
+/// <summary>
+/// One version of a model and its runtime state.
+/// Ownership: the <see cref="ModelManager"/> creates versions and is the only one to change their state; it owns
+/// the <see cref="IModelInstance"/>. Requests borrow the version through <see cref="TryAcquire"/> /
+/// <see cref="Release"/>; the instance is disposed only after <see cref="BeginUnload"/> and the last release.
+/// Acquire and release are lock-free (two interlocked counters), so the request path takes no lock.
+/// </summary>
+public sealed class ModelVersion
+{
+    private readonly IModelInstance? _instance;
+    private int _inFlight;
+    private int _state;
+    private int _disposed;
+    private string _reason;
+
+    internal ModelVersion(string modelName, long version, ModelVersionState state, string reason, VersionEntry? source, string configFingerprint,
+        ModelConfig? config, IModelInstance? instance, ModelSignature? signature)
+    {
+        ModelName = modelName;
+        Version = version;
+        _state = (int)state;
+        _reason = reason;
+        Source = source;
+        ConfigFingerprint = configFingerprint;
+        Config = config;
+        _instance = instance;
+        Signature = signature;
+    }
+
+    /// <summary>The model's name.</summary>
+    public string ModelName { get; }
+
+    /// <summary>The version number.</summary>
+    public long Version { get; }
+
+    /// <summary>The current state.</summary>
+    public ModelVersionState State => (ModelVersionState)Volatile.Read(ref _state);
+
+    /// <summary>Why the version is in its state ("" when ready and healthy).</summary>
+    public string Reason => Volatile.Read(ref _reason);
+
+    /// <summary>The served inputs and outputs (null when the version never loaded).</summary>
+    public ModelSignature? Signature { get; }
+
+    /// <summary>The configuration it was loaded with.</summary>
+    public ModelConfig? Config { get; }
+
+    /// <summary>The number of requests running on this version now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    internal VersionEntry? Source { get; }
+
+    /// <summary>Files and config of a reload that failed while this version kept serving; not retried until they change.</summary>
+    internal string? FailedReloadKey { get; set; }
+
+    internal string ConfigFingerprint { get; }
+
+    internal IModelInstance Instance => _instance ?? throw new InvalidOperationException("the version has no instance");
+
+    /// <summary>Takes a reference for one request; false when the version is not ready.</summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (State == ModelVersionState.Ready)
+        {
+            return true;
+        }
+
+        Release();
+        return false;
+    }
+
+    /// <summary>Returns the reference taken by <see cref="TryAcquire"/>.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0 && State == ModelVersionState.Unloading)
+        {
+            FinishUnload();
+        }
+    }
+
+    /// <summary>Runs one validated request on this version. The caller holds a reference.</summary>
+    public InferenceResponse Infer(InferenceRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var signature = Signature!;
+        InferenceRequestValidator.Validate(request, signature, Config?.MaxBatchSize ?? 0, ModelName, Version);
+        var outputs = request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray();
+        var result = Instance.Run(request.Inputs, outputs, cancellationToken);
+        return new InferenceResponse(ModelName, Version, request.Id, result);
+    }
+
+    /// <summary>Keeps serving but records why the last reload did not take effect.</summary>
+    internal void SetReason(string reason) => Volatile.Write(ref _reason, reason);
+
+    /// <summary>Stops new requests; disposes the instance once in-flight requests have ended.</summary>
+    internal void BeginUnload()
+    {
+        if (Interlocked.CompareExchange(ref _state, (int)ModelVersionState.Unloading, (int)ModelVersionState.Ready) != (int)ModelVersionState.Ready)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _reason, "unloading: waiting for in-flight requests");
+        if (InFlight == 0)
+        {
+            FinishUnload();
+        }
+    }
+
+    private void FinishUnload()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _state, (int)ModelVersionState.Unloaded);
+        Volatile.Write(ref _reason, "unloaded");
+        _instance?.Dispose();
+    }
+}

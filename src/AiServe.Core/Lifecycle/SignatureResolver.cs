@@ -1,0 +1,85 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Repository;
+
+namespace AiServe.Core.Lifecycle;
+
+/// <summary>
+/// Combines what model.json declares with what the model file says: absent declarations are read from the file,
+/// present ones must agree with it (same datatype and rank; a fixed size in the file wins over -1).
+/// </summary>
+internal static class SignatureResolver
+{
+    public static ModelSignature Resolve(ModelConfig config, ModelSignature fromFile)
+    {
+        var inputs = config.Inputs is null
+            ? fromFile.Inputs
+            : Merge(ModelConfigLoader.ToSpecs(config.Inputs)!, fromFile.Inputs, "input", requireAll: true);
+        var outputs = config.Outputs is null
+            ? fromFile.Outputs
+            : Merge(ModelConfigLoader.ToSpecs(config.Outputs)!, fromFile.Outputs, "output", requireAll: false);
+
+        if (config.MaxBatchSize > 0)
+        {
+            foreach (var spec in inputs.Concat(outputs))
+            {
+                if (spec.Shape.Length == 0 || spec.Shape[0] != -1)
+                {
+                    throw new ModelConfigException(
+                        $"max_batch_size is {config.MaxBatchSize} but '{spec.Name}' has shape [{spec.FormatShape()}] in the model file, with no variable batch dimension first");
+                }
+            }
+        }
+
+        return new ModelSignature(inputs, outputs);
+    }
+
+    private static TensorSpec[] Merge(IReadOnlyList<TensorSpec> declared, IReadOnlyList<TensorSpec> actual, string kind, bool requireAll)
+    {
+        var result = new TensorSpec[declared.Count];
+        for (var i = 0; i < declared.Count; i++)
+        {
+            var d = declared[i];
+            var a = actual.FirstOrDefault(s => s.Name == d.Name)
+                ?? throw new ModelConfigException(
+                    $"model.json declares {kind} '{d.Name}', which the model file does not have (it has {string.Join(", ", actual.Select(s => $"'{s.Name}'"))})");
+            if (a.DataType != d.DataType)
+            {
+                throw new ModelConfigException(
+                    $"model.json declares {kind} '{d.Name}' as {d.DataType.ToWireName()}, the model file has {a.DataType.ToWireName()}");
+            }
+
+            if (a.Shape.Length != d.Shape.Length)
+            {
+                throw new ModelConfigException(
+                    $"model.json declares {kind} '{d.Name}' with shape [{d.FormatShape()}], the model file has [{a.FormatShape()}]");
+            }
+
+            var shape = new long[d.Shape.Length];
+            for (var k = 0; k < shape.Length; k++)
+            {
+                if (d.Shape[k] >= 0 && a.Shape[k] >= 0 && d.Shape[k] != a.Shape[k])
+                {
+                    throw new ModelConfigException(
+                        $"model.json declares {kind} '{d.Name}' with shape [{d.FormatShape()}], the model file has [{a.FormatShape()}]");
+                }
+
+                shape[k] = d.Shape[k] >= 0 ? d.Shape[k] : a.Shape[k];
+            }
+
+            result[i] = d with { Shape = shape };
+        }
+
+        if (requireAll)
+        {
+            foreach (var a in actual)
+            {
+                if (!declared.Any(d => d.Name == a.Name))
+                {
+                    throw new ModelConfigException($"the model file has {kind} '{a.Name}', which model.json does not declare");
+                }
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,60 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Repository;
+
+namespace AiServe.Core.Lifecycle;
+
+/// <summary>
+/// Runs a freshly loaded version once per warm-up sample before it reports ready, so the first real request does
+/// not pay for lazy initialisation. Without samples in model.json, one sample of zeros (batch 1) is used.
+/// </summary>
+internal static class Warmup
+{
+    public static void Run(IModelInstance instance, ModelSignature signature, ModelConfig config, string modelName, long version)
+    {
+        var samples = config.Warmup is { Count: > 0 } given
+            ? given.Select(s => (s.Name, Inputs: FromConfig(s, signature))).ToList()
+            : [("zeros", Zeros(signature))];
+        var outputs = signature.Outputs.Select(o => o.Name).ToArray();
+        foreach (var (name, inputs) in samples)
+        {
+            try
+            {
+                var request = new InferenceRequest(inputs);
+                InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
+                instance.Run(inputs, outputs, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw new ModelConfigException($"warm-up sample '{name}' failed: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private static List<Tensor> FromConfig(WarmupSampleConfig sample, ModelSignature signature)
+    {
+        var tensors = new List<Tensor>();
+        foreach (var (name, value) in sample.Inputs)
+        {
+            var spec = signature.FindInput(name)
+                ?? throw new ModelConfigException($"warm-up sample '{sample.Name}' names input '{name}', which the model does not have");
+            tensors.Add(TensorJson.Decode(value.Data, name, spec.DataType, value.Shape));
+        }
+
+        return tensors;
+    }
+
+    private static List<Tensor> Zeros(ModelSignature signature)
+    {
+        var tensors = new List<Tensor>();
+        foreach (var spec in signature.Inputs)
+        {
+            var shape = spec.Shape.Select(d => d < 0 ? 1L : d).ToArray();
+            var count = TensorShape.ElementCount(shape);
+            tensors.Add(spec.DataType == TensorDataType.Bytes
+                ? Tensor.FromElements(spec.Name, shape, Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, (int)count).ToArray())
+                : Tensor.FromBytes(spec.Name, spec.DataType, shape, new byte[count * spec.DataType.ElementSize()]));
+        }
+
+        return tensors;
+    }
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace AiServe.Core.Repository;
+
+/// <summary>
+/// Reads a repository laid out as <c>&lt;root&gt;/&lt;model&gt;/model.json</c> and
+/// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c>. Folders whose names start with '.' or '_' are ignored,
+/// and so are non-integer folders inside a model (samples, data).
+/// </summary>
+public sealed class FileSystemModelSource : IModelSource
+{
+    /// <summary>The model file's name inside a version folder.</summary>
+    public const string ModelFileName = "model.onnx";
+
+    private readonly string _root;
+
+    /// <summary>Creates a source over <paramref name="root"/>.</summary>
+    public FileSystemModelSource(string root)
+    {
+        _root = Path.GetFullPath(root);
+    }
+
+    /// <inheritdoc />
+    public string Description => _root;
+
+    /// <inheritdoc />
+    public RepositorySnapshot Scan()
+    {
+        if (!Directory.Exists(_root))
+        {
+            throw new DirectoryNotFoundException($"model repository '{_root}' does not exist");
+        }
+
+        var models = ImmutableSortedDictionary.CreateBuilder<string, ModelEntry>(StringComparer.Ordinal);
+        foreach (var dir in Directory.EnumerateDirectories(_root))
+        {
+            var name = Path.GetFileName(dir);
+            if (name.StartsWith('.') || name.StartsWith('_'))
+            {
+                continue;
+            }
+
+            models[name] = ScanModel(name, dir);
+        }
+
+        return new RepositorySnapshot(models.ToImmutable());
+    }
+
+    private static ModelEntry ScanModel(string name, string dir)
+    {
+        var versions = ImmutableSortedDictionary.CreateBuilder<long, VersionEntry>();
+        ModelConfig? config = null;
+        string? error = null;
+        var fingerprint = "none";
+        try
+        {
+            foreach (var versionDir in Directory.EnumerateDirectories(dir))
+            {
+                var folder = Path.GetFileName(versionDir);
+                if (!long.TryParse(folder, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1)
+                {
+                    continue;
+                }
+
+                var file = Path.Combine(versionDir, ModelFileName);
+                var info = new FileInfo(file);
+                versions[version] = info.Exists
+                    ? new VersionEntry(version, file, $"{info.Length}:{info.LastWriteTimeUtc.Ticks}", null)
+                    : new VersionEntry(version, file, "missing", $"version folder has no {ModelFileName}");
+            }
+
+            var configPath = Path.Combine(dir, ModelConfigLoader.FileName);
+            if (File.Exists(configPath))
+            {
+                var bytes = File.ReadAllBytes(configPath);
+                fingerprint = Convert.ToHexString(SHA256.HashData(bytes));
+                config = ModelConfigLoader.Parse(System.Text.Encoding.UTF8.GetString(bytes), name);
+            }
+            else
+            {
+                config = new ModelConfig { Name = name };
+            }
+        }
+        catch (ModelConfigException ex)
+        {
+            error = ex.Message;
+        }
+        catch (IOException ex)
+        {
+            error = $"cannot read the model folder: {ex.Message}";
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            error = $"cannot read the model folder: {ex.Message}";
+        }
+
+        return new ModelEntry(name, dir, fingerprint, error is null ? config : null, error, versions.ToImmutable());
+    }
+}

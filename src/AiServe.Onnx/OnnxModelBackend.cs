@@ -1,0 +1,77 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Repository;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AiServe.Onnx;
+
+/// <summary>Loads ONNX files into ONNX Runtime sessions configured from model.json's <c>onnx</c> section.</summary>
+public sealed class OnnxModelBackend : IModelBackend
+{
+    /// <inheritdoc />
+    public IModelInstance Load(ModelLoadRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!File.Exists(request.ModelPath))
+        {
+            throw new InferenceException(InferenceErrorCode.NotFound, $"model file '{request.ModelPath}' does not exist");
+        }
+
+        var options = CreateSessionOptions(request.Config.Onnx ?? new OnnxConfig());
+        try
+        {
+            InferenceSession session;
+            try
+            {
+                session = new InferenceSession(request.ModelPath, options);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new InferenceException(InferenceErrorCode.Unavailable, $"ONNX Runtime cannot load '{request.ModelPath}': {ex.Message}", ex);
+            }
+
+            try
+            {
+                return new OnnxModelInstance(session, options);
+            }
+            catch
+            {
+                session.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
+
+    private static SessionOptions CreateSessionOptions(OnnxConfig config)
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = config.IntraOpThreads,
+            InterOpNumThreads = config.InterOpThreads,
+            ExecutionMode = config.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = config.GraphOptimizationLevel switch
+            {
+                "disable" => GraphOptimizationLevel.ORT_DISABLE_ALL,
+                "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+            },
+        };
+
+        foreach (var provider in config.ExecutionProviders)
+        {
+            if (!string.Equals(provider, "cpu", StringComparison.OrdinalIgnoreCase))
+            {
+                options.Dispose();
+                throw new InferenceException(InferenceErrorCode.Unsupported,
+                    $"execution provider '{provider}' is not available in this build of AiServe; use \"cpu\"");
+            }
+        }
+
+        return options;
+    }
+}

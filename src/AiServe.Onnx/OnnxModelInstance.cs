@@ -1,0 +1,166 @@
+using System.Buffers;
+using AiServe.Core.Inference;
+using Microsoft.ML.OnnxRuntime;
+
+namespace AiServe.Onnx;
+
+/// <summary>
+/// One ONNX Runtime session. <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
+/// is thread-safe, so concurrent requests share the session. Inputs are passed to ONNX Runtime over the request's
+/// own (pinned) buffers without copying; outputs are copied out once into managed arrays before the OrtValues are
+/// released.
+/// </summary>
+internal sealed class OnnxModelInstance : IModelInstance
+{
+    private readonly InferenceSession _session;
+    private readonly SessionOptions _options;
+
+    public OnnxModelInstance(InferenceSession session, SessionOptions options)
+    {
+        _session = session;
+        _options = options;
+        Signature = new ModelSignature(
+            ReadSpecs(session.InputMetadata, "input"),
+            ReadSpecs(session.OutputMetadata, "output"));
+    }
+
+    public ModelSignature Signature { get; }
+
+    public IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var values = new List<OrtValue>(inputs.Count);
+        var pins = new List<MemoryHandle>(inputs.Count);
+        var names = new string[inputs.Count];
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
+        try
+        {
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                names[i] = inputs[i].Name;
+                values.Add(CreateValue(inputs[i], pins));
+            }
+
+            IDisposableReadOnlyCollection<OrtValue> results;
+            try
+            {
+                results = _session.Run(runOptions, names, values, outputNames);
+            }
+            catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("the run was terminated", ex, cancellationToken);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                // Inputs were validated against the signature, so what is left is a data-dependent failure inside
+                // the graph (e.g. an index out of range): the request's fault, reported with the runtime's words.
+                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the model could not run on this input: {ex.Message}", ex);
+            }
+
+            using (results)
+            {
+                var outputs = new Tensor[outputNames.Count];
+                var k = 0;
+                foreach (var result in results)
+                {
+                    outputs[k] = ToTensor(outputNames[k], result);
+                    k++;
+                }
+
+                return outputs;
+            }
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+
+            foreach (var pin in pins)
+            {
+                pin.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _options.Dispose();
+    }
+
+    private static unsafe OrtValue CreateValue(Tensor tensor, List<MemoryHandle> pins)
+    {
+        var shape = tensor.Shape.ToArray();
+        if (tensor.DataType == TensorDataType.Bytes)
+        {
+            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+            var elements = tensor.Elements!;
+            for (var i = 0; i < elements.Count; i++)
+            {
+                value.StringTensorSetElementAt(elements[i].Span, i);
+            }
+
+            return value;
+        }
+
+        // ONNX Runtime reads the request's bytes in place; the pin keeps them still until the run ends.
+        var handle = tensor.Data.Pin();
+        pins.Add(handle);
+        return OrtValue.CreateTensorValueWithData(
+            OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(tensor.DataType), shape, (nint)handle.Pointer, tensor.Data.Length);
+    }
+
+    private static Tensor ToTensor(string name, OrtValue value)
+    {
+        if (!value.IsTensor)
+        {
+            throw new InferenceException(InferenceErrorCode.Unsupported, $"output '{name}' is not a tensor (maps and sequences are not served)");
+        }
+
+        var info = value.GetTensorTypeAndShape();
+        if (!OnnxTypeMap.TryToDataType(info.ElementDataType, out var dataType))
+        {
+            throw new InferenceException(InferenceErrorCode.Unsupported, $"output '{name}' has element type {info.ElementDataType}, which AiServe cannot serve");
+        }
+
+        var shape = info.Shape;
+        if (dataType == TensorDataType.Bytes)
+        {
+            var count = (int)info.ElementCount;
+            var elements = new ReadOnlyMemory<byte>[count];
+            for (var i = 0; i < count; i++)
+            {
+                elements[i] = System.Text.Encoding.UTF8.GetBytes(value.GetStringElement(i));
+            }
+
+            return Tensor.FromElements(name, shape, elements);
+        }
+
+        return Tensor.FromBytes(name, dataType, shape, value.GetTensorDataAsSpan<byte>().ToArray());
+    }
+
+    private static TensorSpec[] ReadSpecs(IReadOnlyDictionary<string, NodeMetadata> metadata, string kind)
+    {
+        var specs = new List<TensorSpec>(metadata.Count);
+        foreach (var (name, node) in metadata)
+        {
+            if (!node.IsTensor)
+            {
+                throw new InferenceException(InferenceErrorCode.Unsupported,
+                    $"{kind} '{name}' is a {node.OnnxValueType}, not a tensor; AiServe serves tensors only (export classifiers without ZipMap)");
+            }
+
+            if (!OnnxTypeMap.TryToDataType(node.ElementDataType, out var dataType))
+            {
+                throw new InferenceException(InferenceErrorCode.Unsupported, $"{kind} '{name}' has element type {node.ElementDataType}, which AiServe cannot serve");
+            }
+
+            specs.Add(new TensorSpec(name, dataType, node.Dimensions.Select(d => d < 0 ? -1L : d).ToArray()));
+        }
+
+        return specs.ToArray();
+    }
+}

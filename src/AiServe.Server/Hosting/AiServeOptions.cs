@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AiServe.Server.Hosting;
+
+/// <summary>Server settings, section <c>AiServe</c> of configuration (appsettings.json, AiServe__X__Y environment variables, command line).</summary>
+public sealed class AiServeOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "AiServe";
+
+    /// <summary>Where models come from.</summary>
+    public RepositoryOptions Repository { get; set; } = new();
+
+    /// <summary>Request size limits.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+}
+
+/// <summary>The model repository.</summary>
+public sealed class RepositoryOptions
+{
+    /// <summary>
+    /// The repository folder. Relative paths are resolved against the working directory; when the default
+    /// <c>models</c> is not found there, the <c>models</c> folder of the AiServe checkout is used.
+    /// </summary>
+    [Required]
+    public string Path { get; set; } = "models";
+
+    /// <summary>How often the repository is scanned for changes; 0 turns polling off.</summary>
+    [Range(0, 86400)]
+    public double PollIntervalSeconds { get; set; } = 5;
+}
+
+/// <summary>Limits on what a client may send.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>The largest request body accepted, in bytes (64 MiB by default).</summary>
+    [Range(1024, long.MaxValue)]
+    public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
+}

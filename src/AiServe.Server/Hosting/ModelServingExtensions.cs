@@ -1,0 +1,30 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Core.Repository;
+using AiServe.Onnx;
+using Microsoft.Extensions.Options;
+
+namespace AiServe.Server.Hosting;
+
+/// <summary>Registers the model repository, the lifecycle manager and the ONNX Runtime backend.</summary>
+internal static class ModelServingExtensions
+{
+    public static IServiceCollection AddModelServing(this IServiceCollection services)
+    {
+        services.AddOptions<AiServeOptions>()
+            .BindConfiguration(AiServeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => Directory.Exists(RepositoryPath.Resolve(o.Repository.Path)),
+                "AiServe:Repository:Path does not name an existing folder (set it, or pass --models DIR)")
+            .ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IModelBackend, OnnxModelBackend>();
+        services.AddSingleton<IModelSource>(sp =>
+            new FileSystemModelSource(RepositoryPath.Resolve(sp.GetRequiredService<IOptions<AiServeOptions>>().Value.Repository.Path)));
+        services.AddSingleton<ModelManager>();
+        services.AddSingleton<ModelRepositoryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelRepositoryService>());
+        return services;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Server.Protocols.OpenInference;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace AiServe.Server.OpenApi;
+
+/// <summary>
+/// Adds one example request per loaded model to the infer operations, built from the model's warm-up sample in
+/// model.json (real data) or zeros of the right shape. The document is built per request, so it follows reloads.
+/// </summary>
+internal sealed class InferExamplesFilter(ModelManager manager) : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<InferEndpointMetadata>().Any())
+        {
+            return;
+        }
+
+        var media = new OpenApiMediaType
+        {
+            Schema = context.SchemaGenerator.GenerateSchema(typeof(V2InferRequestDocument), context.SchemaRepository),
+            Examples = new Dictionary<string, IOpenApiExample>(),
+        };
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "A V2 infer request. With the binary tensor data extension, the JSON is followed by raw tensor bytes and the Inference-Header-Content-Length header gives the JSON part's length.",
+            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = media },
+        };
+        foreach (var model in manager.Models)
+        {
+            var version = model.LatestReady;
+            if (version?.Signature is null)
+            {
+                continue;
+            }
+
+            media.Examples[model.Name] = new OpenApiExample
+            {
+                Summary = $"{model.Name} (version {version.Version})",
+                Value = Example(version),
+            };
+        }
+    }
+
+    internal static JsonNode Example(ModelVersion version)
+    {
+        var signature = version.Signature!;
+        var sample = version.Config?.Warmup is { Count: > 0 } warmup ? warmup[0] : null;
+        var inputs = new JsonArray();
+        foreach (var spec in signature.Inputs)
+        {
+            JsonNode? data;
+            long[] shape;
+            if (sample is not null && sample.Inputs.TryGetValue(spec.Name, out var given))
+            {
+                shape = given.Shape;
+                data = JsonNode.Parse(given.Data.GetRawText());
+            }
+            else
+            {
+                shape = spec.Shape.Select(d => d < 0 ? 1L : d).ToArray();
+                var count = TensorShape.ElementCount(shape);
+                var zeros = new JsonArray();
+                for (var i = 0; i < count; i++)
+                {
+                    zeros.Add(Zero(spec.DataType));
+                }
+
+                data = zeros;
+            }
+
+            inputs.Add(new JsonObject
+            {
+                ["name"] = spec.Name,
+                ["shape"] = new JsonArray(shape.Select(d => (JsonNode)JsonValue.Create(d)).ToArray()),
+                ["datatype"] = spec.DataType.ToWireName(),
+                ["data"] = data,
+            });
+        }
+
+        return new JsonObject { ["inputs"] = inputs };
+    }
+
+    private static JsonValue Zero(TensorDataType type) => type switch
+    {
+        TensorDataType.Bool => JsonValue.Create(false),
+        TensorDataType.Bytes => JsonValue.Create(""),
+        TensorDataType.Fp16 or TensorDataType.Bf16 or TensorDataType.Fp32 or TensorDataType.Fp64 => JsonValue.Create(0.0),
+        _ => JsonValue.Create(0),
+    };
+}

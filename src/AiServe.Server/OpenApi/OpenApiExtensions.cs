@@ -1,0 +1,32 @@
+namespace AiServe.Server.OpenApi;
+
+/// <summary>The OpenAPI document (Swashbuckle) and Swagger UI at /swagger.</summary>
+internal static class OpenApiExtensions
+{
+    public static IServiceCollection AddAiServeOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(options =>
+        {
+            options.SwaggerDoc("v1", new Microsoft.OpenApi.OpenApiInfo
+            {
+                Title = "AiServe",
+                Version = "v1",
+                Description = "Serves ONNX models over the Open Inference Protocol (KServe V2). Each infer operation has a ready-to-run example per loaded model: pick it, put the model's name in the path, and execute.",
+            });
+            options.OperationFilter<InferExamplesFilter>();
+        });
+        return services;
+    }
+
+    public static WebApplication UseAiServeOpenApi(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(options =>
+        {
+            options.SwaggerEndpoint("/swagger/v1/swagger.json", "AiServe v1");
+            options.RoutePrefix = "swagger";
+        });
+        return app;
+    }
+}

@@ -1,0 +1,35 @@
+using AiServe.Server.Api;
+using AiServe.Server.Hosting;
+using AiServe.Server.OpenApi;
+using AiServe.Server.Protocols.OpenInference;
+using AiServe.Server.Telemetry;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Configure the command line: --models DIR is short for --AiServe:Repository:Path DIR
+builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--models"] = "AiServe:Repository:Path" });
+
+// Configure Kestrel: port 8080 unless URLs are configured; body limit from AiServe:Limits
+builder.AddAiServeKestrel();
+
+// Configure logging (Serilog)
+builder.AddAiServeLogging();
+
+// Configure the model repository, lifecycle and ONNX Runtime backend
+builder.Services.AddModelServing();
+
+// Configure OpenAPI and Swagger UI
+builder.Services.AddAiServeOpenApi();
+
+var app = builder.Build();
+
+app.UseAiServeRequestLogging();
+app.UseAiServeOpenApi();
+
+app.MapHealth();
+app.MapOpenInference();
+
+app.Run();
+
+/// <summary>The entry point; public so that tests can host the app with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Reflection;
+using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Server.Hosting;
+using AiServe.Server.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace AiServe.Server.Protocols.OpenInference;
+
+/// <summary>The Open Inference Protocol (KServe V2) over REST: health, metadata and infer.</summary>
+internal static class OpenInferenceEndpoints
+{
+    /// <summary>The platform name reported for ONNX models (Triton's name for ONNX Runtime models).</summary>
+    public const string Platform = "onnxruntime_onnx";
+
+    /// <summary>The protocol extensions implemented, as advertised by <c>GET /v2</c>.</summary>
+    public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data"];
+
+    private static readonly string ServerVersion =
+        typeof(OpenInferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static RouteGroupBuilder MapOpenInference(this IEndpointRouteBuilder endpoints)
+    {
+        var v2 = endpoints.MapGroup("/v2").WithTags("Open Inference Protocol (KServe V2)");
+
+        v2.MapGet("", ServerMetadata).WithName("V2ServerMetadata").WithSummary("Server metadata and the protocol extensions it implements");
+        v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("Server liveness");
+        v2.MapGet("/health/ready", Ready).WithName("V2ServerReady").WithSummary("Server readiness: every model has loaded or failed");
+
+        v2.MapGet("/models/{model}", ModelMetadata).WithName("V2ModelMetadata").WithSummary("Model metadata (the highest ready version)");
+        v2.MapGet("/models/{model}/versions/{version}", ModelMetadata).WithName("V2ModelVersionMetadata").WithSummary("Model version metadata");
+        v2.MapGet("/models/{model}/ready", ModelReady).WithName("V2ModelReady").WithSummary("Model readiness");
+        v2.MapGet("/models/{model}/versions/{version}/ready", ModelReady).WithName("V2ModelVersionReady").WithSummary("Model version readiness");
+
+        ConfigureInfer(v2.MapPost("/models/{model}/infer", Infer).WithName("V2ModelInfer").WithSummary("Inference on the highest ready version"));
+        ConfigureInfer(v2.MapPost("/models/{model}/versions/{version}/infer", Infer).WithName("V2ModelVersionInfer").WithSummary("Inference on one version"));
+        return v2;
+    }
+
+    // No Accepts<T>(): it would make routing refuse bodies without a JSON content type with 415, and V2 clients send
+    // JSON as text/plain, octet-stream or nothing. The OpenAPI request body is added by InferExamplesFilter instead.
+    private static void ConfigureInfer(RouteHandlerBuilder builder) => builder
+        .Produces<V2InferResponseDocument>(StatusCodes.Status200OK, "application/json", "application/octet-stream")
+        .Produces<V2Error>(StatusCodes.Status400BadRequest)
+        .Produces<V2Error>(StatusCodes.Status404NotFound)
+        .Produces<V2Error>(StatusCodes.Status413PayloadTooLarge)
+        .Produces<V2Error>(StatusCodes.Status503ServiceUnavailable)
+        .WithMetadata(new InferEndpointMetadata());
+
+    private static Ok<V2ServerMetadata> ServerMetadata() =>
+        TypedResults.Ok(new V2ServerMetadata("aiserve", ServerVersion, Extensions));
+
+    private static Ok<V2Live> Live() => TypedResults.Ok(new V2Live(true));
+
+    private static Results<Ok<V2Ready>, JsonHttpResult<V2Ready>> Ready(ModelManager manager) =>
+        manager.InitialLoadComplete
+            ? TypedResults.Ok(new V2Ready(true))
+            : TypedResults.Json(new V2Ready(false), statusCode: StatusCodes.Status503ServiceUnavailable);
+
+    private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(string model, string? version, ModelManager manager)
+    {
+        try
+        {
+            var resolved = manager.Resolve(model, ParseVersion(version));
+            var signature = resolved.Signature ?? throw ModelManager.NotReady(resolved);
+            var served = manager.Find(model)!;
+            var versions = served.Versions.Values
+                .Where(v => v.State == ModelVersionState.Ready)
+                .Select(v => v.Version.ToString(CultureInfo.InvariantCulture))
+                .ToArray();
+            return TypedResults.Ok(new V2ModelMetadata(
+                model,
+                versions,
+                Platform,
+                signature.Inputs.Select(ToMetadata).ToArray(),
+                signature.Outputs.Select(ToMetadata).ToArray()));
+        }
+        catch (InferenceException ex)
+        {
+            return Error(ex);
+        }
+    }
+
+    private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(string model, string? version, ModelManager manager)
+    {
+        try
+        {
+            var resolved = manager.Resolve(model, ParseVersion(version));
+            return resolved.State == ModelVersionState.Ready
+                ? TypedResults.Ok(new V2ModelReady(model, true))
+                : TypedResults.Json(
+                    new V2ModelReady(model, false, resolved.State.ToString().ToUpperInvariant(), resolved.Reason),
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+        catch (InferenceException ex)
+        {
+            return Error(ex);
+        }
+    }
+
+    private static async Task Infer(HttpContext http, string model, string? version, ModelManager manager, IOptions<AiServeOptions> options)
+    {
+        RequestLogContext.SetModel(http, model, version);
+        var aborted = http.RequestAborted;
+        try
+        {
+            var number = ParseVersion(version);
+            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
+            var headerLength = ParseHeaderLength(http.Request);
+            using var lease = manager.Acquire(model, number);
+            var served = lease.Version;
+            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
+            var request = headerLength == 0
+                ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
+                : V2RequestReader.Read(body.Memory, headerLength);
+            var response = served.Infer(request.Request, aborted);
+            await V2ResponseWriter.WriteAsync(http.Response, response, request, aborted);
+        }
+        catch (InferenceException ex)
+        {
+            await WriteErrorAsync(http, V2Errors.StatusCode(ex.Code), ex.Message);
+        }
+        catch (RequestTooLargeException ex)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own limits and framing errors (body too large, client sent a malformed body).
+            await WriteErrorAsync(http, ex.StatusCode, ex.Message);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; there is nobody to answer.
+        }
+    }
+
+    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
+    {
+        if (http.Response.HasStarted)
+        {
+            return;
+        }
+
+        http.Response.StatusCode = status;
+        await http.Response.WriteAsJsonAsync(new V2Error(message), http.RequestAborted);
+    }
+
+    private static long? ParseVersion(string? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0)
+        {
+            return number;
+        }
+
+        throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
+    }
+
+    private static int? ParseHeaderLength(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(V2ResponseWriter.HeaderContentLength, out var values))
+        {
+            return null;
+        }
+
+        if (!int.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+        {
+            throw new InferenceException(InferenceErrorCode.InvalidArgument,
+                $"{V2ResponseWriter.HeaderContentLength} must be a non-negative integer, got '{values}'");
+        }
+
+        return length;
+    }
+
+    private static V2TensorMetadata ToMetadata(TensorSpec spec) => new(spec.Name, spec.DataType.ToWireName(), spec.Shape);
+
+    private static JsonHttpResult<V2Error> Error(InferenceException ex) =>
+        TypedResults.Json(new V2Error(ex.Message), statusCode: V2Errors.StatusCode(ex.Code));
+}
+
+/// <summary>Marks the infer endpoints, so that OpenAPI can add per-model examples to them.</summary>
+internal sealed class InferEndpointMetadata;

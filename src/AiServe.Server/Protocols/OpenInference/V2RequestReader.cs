@@ -1,0 +1,428 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using AiServe.Core.Inference;
+
+namespace AiServe.Server.Protocols.OpenInference;
+
+/// <summary>
+/// Decodes a V2 infer request body: JSON (tensor data decoded straight into typed buffers) optionally followed by
+/// binary tensor data (the binary extension; those inputs point into the body, no copy). Every mistake is an
+/// <see cref="InferenceException"/> with <see cref="InferenceErrorCode.InvalidArgument"/> naming it.
+/// </summary>
+internal static class V2RequestReader
+{
+    /// <summary>Reads a request whose JSON part is <paramref name="jsonLength"/> bytes (the whole body when null).</summary>
+    public static V2InferRequest Read(ReadOnlyMemory<byte> body, int? jsonLength)
+    {
+        var length = jsonLength ?? body.Length;
+        if (length < 0 || length > body.Length)
+        {
+            throw Invalid($"Inference-Header-Content-Length is {length} but the body has only {body.Length} bytes");
+        }
+
+        var json = body[..length];
+        var binary = body[length..];
+        try
+        {
+            return Parse(json, binary);
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid($"malformed JSON in the request body: {ex.Message}");
+        }
+    }
+
+    /// <summary>Builds the request of raw mode: the whole body is the bytes of the model's only input.</summary>
+    public static V2InferRequest ReadRaw(ReadOnlyMemory<byte> body, ModelSignature signature, int maxBatchSize)
+    {
+        if (signature.Inputs.Count != 1)
+        {
+            throw Invalid($"a raw binary body (Inference-Header-Content-Length: 0) needs a model with one input; this one has {signature.Inputs.Count}");
+        }
+
+        var spec = signature.Inputs[0];
+        var shape = (long[])spec.Shape.Clone();
+        if (maxBatchSize > 0)
+        {
+            shape[0] = 1;
+        }
+
+        var variable = Array.FindAll(Enumerable.Range(0, shape.Length).ToArray(), i => shape[i] < 0);
+        if (variable.Length > 1)
+        {
+            throw Invalid($"a raw binary body needs an input with at most one variable dimension; '{spec.Name}' has shape [{spec.FormatShape()}]");
+        }
+
+        if (variable.Length == 1)
+        {
+            var known = 1L;
+            foreach (var d in shape) { if (d >= 0) { known *= d; } }
+            if (spec.DataType == TensorDataType.Bytes)
+            {
+                shape[variable[0]] = 1;
+            }
+            else
+            {
+                var perRow = known * spec.DataType.ElementSize();
+                if (perRow == 0 || body.Length % perRow != 0)
+                {
+                    throw Invalid($"a raw body of {body.Length} bytes is not a whole number of {spec.DataType.ToWireName()} elements for input '{spec.Name}' [{spec.FormatShape()}]");
+                }
+
+                shape[variable[0]] = body.Length / perRow;
+            }
+        }
+
+        var tensor = FromBinary(spec.Name, spec.DataType, shape, body);
+        return new V2InferRequest(new InferenceRequest([tensor]), true, new Dictionary<string, bool>(), rawMode: true);
+    }
+
+    private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
+    {
+        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Invalid("the request body must be a JSON object");
+        }
+
+        string? id = null;
+        var binaryDataOutput = false;
+        List<Tensor>? inputs = null;
+        List<string>? outputs = null;
+        var outputBinary = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var binaryOffset = 0;
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("'id' must be a string");
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                reader.Read();
+                ReadParameters(ref reader, "the request", (ref Utf8JsonReader r, string key) =>
+                {
+                    if (key == "binary_data_output")
+                    {
+                        binaryDataOutput = ReadBool(ref r, "parameters.binary_data_output");
+                        return true;
+                    }
+
+                    return false;
+                });
+            }
+            else if (reader.ValueTextEquals("inputs"u8))
+            {
+                reader.Read();
+                Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array");
+                inputs = [];
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    inputs.Add(ReadInput(ref reader, json.Length, binary, ref binaryOffset, inputs.Count));
+                }
+            }
+            else if (reader.ValueTextEquals("outputs"u8))
+            {
+                reader.Read();
+                Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array");
+                outputs = [];
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    outputs.Add(ReadOutput(ref reader, outputs.Count, outputBinary));
+                }
+            }
+            else
+            {
+                // Unknown top-level fields are ignored, as the protocol allows for extensions.
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (inputs is null || inputs.Count == 0)
+        {
+            throw Invalid("the request has no 'inputs'");
+        }
+
+        if (binaryOffset != binary.Length)
+        {
+            throw Invalid($"the body has {binary.Length - binaryOffset} bytes of binary data that no input's binary_data_size accounts for");
+        }
+
+        return new V2InferRequest(new InferenceRequest(inputs, outputs, id), binaryDataOutput, outputBinary, rawMode: false);
+    }
+
+    private static Tensor ReadInput(ref Utf8JsonReader reader, int jsonLength, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, $"inputs[{index}] must be an object");
+        string? name = null;
+        TensorDataType? dataType = null;
+        long[]? shape = null;
+        long? binarySize = null;
+        Tensor? decoded = null;
+        var deferred = false;
+        Utf8JsonReader dataAt = default;
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8))
+            {
+                reader.Read();
+                name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"inputs[{index}].name must be a string");
+            }
+            else if (reader.ValueTextEquals("datatype"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String || !TensorDataTypes.TryParse(reader.ValueSpan, out var type))
+                {
+                    throw Invalid($"input '{name ?? $"#{index}"}' has an unknown datatype {Raw(ref reader)}; use one of {string.Join(", ", TensorDataTypes.All.Select(t => t.ToWireName()))}");
+                }
+
+                dataType = type;
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                reader.Read();
+                shape = ReadShape(ref reader, name ?? $"#{index}");
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                reader.Read();
+                ReadParameters(ref reader, $"input '{name ?? $"#{index}"}'", (ref Utf8JsonReader r, string key) =>
+                {
+                    if (key == "binary_data_size")
+                    {
+                        if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var size) || size < 0)
+                        {
+                            throw Invalid($"parameters.binary_data_size of input '{name ?? $"#{index}"}' must be a non-negative integer");
+                        }
+
+                        binarySize = size;
+                        return true;
+                    }
+
+                    return false;
+                });
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                reader.Read();
+                if (name is not null && dataType is { } t && shape is not null)
+                {
+                    decoded = TensorJson.Decode(ref reader, name, t, shape, jsonLength - reader.TokenStartIndex);
+                }
+                else
+                {
+                    // "data" came before the fields that say how to read it: remember where it is and come back.
+                    dataAt = reader;
+                    deferred = true;
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (name is null)
+        {
+            throw Invalid($"inputs[{index}] has no 'name'");
+        }
+
+        if (dataType is null)
+        {
+            throw Invalid($"input '{name}' has no 'datatype'");
+        }
+
+        if (shape is null)
+        {
+            throw Invalid($"input '{name}' has no 'shape'");
+        }
+
+        var hasData = decoded is not null || deferred;
+        if (binarySize is { } bytes)
+        {
+            if (hasData)
+            {
+                throw Invalid($"input '{name}' has both 'data' and parameters.binary_data_size; give one");
+            }
+
+            if (bytes > binary.Length - binaryOffset)
+            {
+                throw Invalid($"input '{name}' says binary_data_size {bytes}, but only {binary.Length - binaryOffset} bytes of binary data remain in the body");
+            }
+
+            var slice = binary.Slice(binaryOffset, (int)bytes);
+            binaryOffset += (int)bytes;
+            return FromBinary(name, dataType.Value, shape, slice);
+        }
+
+        if (decoded is not null)
+        {
+            return decoded;
+        }
+
+        if (deferred)
+        {
+            var r = dataAt;
+            return TensorJson.Decode(ref r, name, dataType.Value, shape, jsonLength - r.TokenStartIndex);
+        }
+
+        throw Invalid($"input '{name}' has no 'data' (or parameters.binary_data_size for binary data)");
+    }
+
+    private static string ReadOutput(ref Utf8JsonReader reader, int index, Dictionary<string, bool> outputBinary)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, $"outputs[{index}] must be an object");
+        string? name = null;
+        bool? binary = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8))
+            {
+                reader.Read();
+                name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"outputs[{index}].name must be a string");
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                reader.Read();
+                ReadParameters(ref reader, $"outputs[{index}]", (ref Utf8JsonReader r, string key) =>
+                {
+                    switch (key)
+                    {
+                        case "binary_data":
+                            binary = ReadBool(ref r, $"outputs[{index}].parameters.binary_data");
+                            return true;
+                        case "classification":
+                            throw new InferenceException(InferenceErrorCode.Unsupported,
+                                "the 'classification' output parameter (Triton's classification extension) is not supported by AiServe");
+                        default:
+                            return false;
+                    }
+                });
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (name is null)
+        {
+            throw Invalid($"outputs[{index}] has no 'name'");
+        }
+
+        if (binary is { } b)
+        {
+            outputBinary[name] = b;
+        }
+
+        return name;
+    }
+
+    private delegate bool ParameterReader(ref Utf8JsonReader reader, string key);
+
+    /// <summary>Reads a parameters object; <paramref name="known"/> consumes the values it knows, the rest are skipped.</summary>
+    private static void ReadParameters(ref Utf8JsonReader reader, string owner, ParameterReader known)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, $"'parameters' of {owner} must be an object");
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            if (!known(ref reader, key))
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private static long[] ReadShape(ref Utf8JsonReader reader, string name)
+    {
+        Expect(ref reader, JsonTokenType.StartArray, $"shape of input '{name}' must be an array of integers");
+        var dims = new List<long>(4);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var dim) || dim < 0)
+            {
+                throw Invalid($"shape of input '{name}' must hold non-negative integers, found {Raw(ref reader)}");
+            }
+
+            dims.Add(dim);
+        }
+
+        return dims.ToArray();
+    }
+
+    /// <summary>Decodes binary tensor data: raw little-endian elements, or length-prefixed elements for BYTES.</summary>
+    internal static Tensor FromBinary(string name, TensorDataType dataType, long[] shape, ReadOnlyMemory<byte> bytes)
+    {
+        var count = TensorShape.ElementCount(shape);
+        if (dataType != TensorDataType.Bytes)
+        {
+            var expected = count * dataType.ElementSize();
+            if (bytes.Length != expected)
+            {
+                throw Invalid($"input '{name}' of shape [{TensorShape.Format(shape)}] and datatype {dataType.ToWireName()} needs {expected} bytes of binary data, got {bytes.Length}");
+            }
+
+            return Tensor.FromBytes(name, dataType, shape, bytes);
+        }
+
+        var elements = new List<ReadOnlyMemory<byte>>((int)Math.Min(count, 1 << 16));
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (bytes.Length - offset < 4)
+            {
+                throw Invalid($"binary data of BYTES input '{name}' ends inside an element's 4-byte length");
+            }
+
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span[offset..]);
+            offset += 4;
+            if (size > bytes.Length - offset)
+            {
+                throw Invalid($"binary data of BYTES input '{name}': element {elements.Count} says {size} bytes, only {bytes.Length - offset} remain");
+            }
+
+            elements.Add(bytes.Slice(offset, (int)size));
+            offset += (int)size;
+        }
+
+        if (elements.Count != count)
+        {
+            throw Invalid($"input '{name}' has shape [{TensorShape.Format(shape)}], which needs {count} elements, but its binary data holds {elements.Count}");
+        }
+
+        return Tensor.FromElements(name, shape, elements);
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader, string what) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => throw Invalid($"{what} must be true or false"),
+    };
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token, string message)
+    {
+        if (reader.TokenType != token)
+        {
+            throw Invalid(message);
+        }
+    }
+
+    private static string Raw(ref Utf8JsonReader reader) => reader.TokenType switch
+    {
+        JsonTokenType.String => $"'{reader.GetString()}'",
+        JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+        _ => reader.TokenType.ToString().ToLowerInvariant(),
+    };
+
+    private static InferenceException Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
+}

@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json;
+using AiServe.Core.Inference;
+
+namespace AiServe.Server.Protocols.OpenInference;
+
+/// <summary>
+/// Encodes an infer response: a JSON object, followed by the raw bytes of the outputs the client asked to get
+/// binary (then <c>Inference-Header-Content-Length</c> gives the JSON part's size).
+/// </summary>
+internal static class V2ResponseWriter
+{
+    public const string HeaderContentLength = "Inference-Header-Content-Length";
+
+    public static async Task WriteAsync(HttpResponse http, InferenceResponse response, V2InferRequest request, CancellationToken cancellationToken)
+    {
+        var json = new ArrayBufferWriter<byte>(1024);
+        long binaryLength = 0;
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("model_name"u8, response.ModelName);
+            writer.WriteString("model_version"u8, response.ModelVersion.ToString(CultureInfo.InvariantCulture));
+            if (response.Id is not null)
+            {
+                writer.WriteString("id"u8, response.Id);
+            }
+
+            writer.WriteStartArray("outputs"u8);
+            foreach (var output in response.Outputs)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name"u8, output.Name);
+                writer.WriteString("datatype"u8, output.DataType.ToWireName());
+                writer.WriteStartArray("shape"u8);
+                foreach (var dim in output.ShapeSpan)
+                {
+                    writer.WriteNumberValue(dim);
+                }
+
+                writer.WriteEndArray();
+                if (request.IsBinary(output.Name))
+                {
+                    var size = BinarySize(output);
+                    binaryLength += size;
+                    writer.WriteStartObject("parameters"u8);
+                    writer.WriteNumber("binary_data_size"u8, size);
+                    writer.WriteEndObject();
+                }
+                else
+                {
+                    writer.WritePropertyName("data"u8);
+                    TensorJson.WriteFlat(writer, output);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        if (binaryLength == 0 && !request.RawMode)
+        {
+            http.ContentType = "application/json";
+            http.ContentLength = json.WrittenCount;
+            await http.Body.WriteAsync(json.WrittenMemory, cancellationToken);
+            return;
+        }
+
+        http.ContentType = "application/octet-stream";
+        http.Headers[HeaderContentLength] = json.WrittenCount.ToString(CultureInfo.InvariantCulture);
+        http.ContentLength = json.WrittenCount + binaryLength;
+        await http.Body.WriteAsync(json.WrittenMemory, cancellationToken);
+        foreach (var output in response.Outputs)
+        {
+            if (request.IsBinary(output.Name))
+            {
+                await WriteBinaryAsync(http.Body, output, cancellationToken);
+            }
+        }
+    }
+
+    private static long BinarySize(Tensor tensor)
+    {
+        if (tensor.DataType != TensorDataType.Bytes)
+        {
+            return tensor.Data.Length;
+        }
+
+        long size = 0;
+        foreach (var element in tensor.Elements!)
+        {
+            size += 4 + element.Length;
+        }
+
+        return size;
+    }
+
+    private static async Task WriteBinaryAsync(Stream body, Tensor tensor, CancellationToken cancellationToken)
+    {
+        if (tensor.DataType != TensorDataType.Bytes)
+        {
+            await body.WriteAsync(tensor.Data, cancellationToken);
+            return;
+        }
+
+        var prefix = new byte[4];
+        foreach (var element in tensor.Elements!)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(prefix, (uint)element.Length);
+            await body.WriteAsync(prefix, cancellationToken);
+            await body.WriteAsync(element, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Buffers;
+
+namespace AiServe.Server.Protocols;
+
+/// <summary>A request body read whole into a pooled buffer; returned to the pool on dispose.</summary>
+internal sealed class RequestBody : IDisposable
+{
+    private byte[]? _buffer;
+
+    private RequestBody(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    /// <summary>The body's bytes; valid until <see cref="Dispose"/>. Tensors decoded from it may point into it.</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+    /// <summary>Reads the whole body, refusing one larger than <paramref name="maxBytes"/>.</summary>
+    /// <exception cref="RequestTooLargeException">The body is larger than the limit.</exception>
+    public static async Task<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
+        var declared = request.ContentLength;
+        if (declared > maxBytes)
+        {
+            throw new RequestTooLargeException(declared.Value, maxBytes);
+        }
+
+        var capacity = (int)Math.Min(declared ?? 16 * 1024, maxBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length >= maxBytes)
+                    {
+                        // One more byte would pass the limit: check whether the body really goes on.
+                        var probe = new byte[1];
+                        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
+                        {
+                            throw new RequestTooLargeException(length + 1L, maxBytes);
+                        }
+
+                        break;
+                    }
+
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            return new RequestBody(buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

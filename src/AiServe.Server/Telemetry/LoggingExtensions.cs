@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace AiServe.Server.Telemetry;
+
+/// <summary>
+/// Serilog: JSON lines on stdout in Production, readable text elsewhere; one line per request with method, path,
+/// status, elapsed time, model, version and trace id. Bodies (tensors) are never logged.
+/// </summary>
+internal static class LoggingExtensions
+{
+    private const string RequestTemplate =
+        "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {Model}, version {ModelVersion}, trace {TraceId})";
+
+    public static WebApplicationBuilder AddAiServeLogging(this WebApplicationBuilder builder)
+    {
+        var production = builder.Environment.IsProduction();
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger
+                .ReadFrom.Configuration(builder.Configuration)
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .Enrich.FromLogContext();
+            if (production)
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+            }
+        });
+        return builder;
+    }
+
+    public static IApplicationBuilder UseAiServeRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = RequestTemplate;
+            options.EnrichDiagnosticContext = (diagnostics, http) =>
+            {
+                diagnostics.Set("Model", RequestLogContext.Model(http) ?? "-");
+                diagnostics.Set("ModelVersion", RequestLogContext.Version(http) ?? "-");
+                diagnostics.Set("TraceId", Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
+            };
+        });
+}
