@@ -133,7 +133,8 @@ internal sealed class OnnxModelInstance : IModelInstance
             var elements = new ReadOnlyMemory<byte>[count];
             for (var i = 0; i < count; i++)
             {
-                elements[i] = System.Text.Encoding.UTF8.GetBytes(value.GetStringElement(i));
+                // The raw bytes, not a .NET string: BYTES may hold anything, and decoding would replace invalid UTF-8.
+                elements[i] = value.GetStringElementAsSpan(i).ToArray();
             }
 
             return Tensor.FromElements(name, shape, elements);

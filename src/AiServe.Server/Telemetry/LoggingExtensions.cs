@@ -21,6 +21,7 @@ internal static class LoggingExtensions
         {
             logger
                 .ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .Enrich.FromLogContext();
             if (production)

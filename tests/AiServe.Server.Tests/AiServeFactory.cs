@@ -1,0 +1,80 @@
+using System.Net;
+using AiServe.Core.Lifecycle;
+using AiServe.Server.Hosting;
+using AiServe.Tests.Common;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiServe.Server.Tests;
+
+/// <summary>
+/// The whole server in memory over a chosen model repository. Polling is off unless asked for: tests that change
+/// files call <see cref="Rescan"/>, which is what the poller does on each tick.
+/// </summary>
+public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long? maxBodyBytes = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
+{
+    public AiServeFactory()
+        : this(TestPaths.Models)
+    {
+    }
+
+    public ModelManager Manager => Services.GetRequiredService<ModelManager>();
+
+    /// <summary>Starts the server and waits until the first repository load is complete.</summary>
+    public async Task<HttpClient> StartAsync()
+    {
+        var client = CreateClient();
+        for (var i = 0; i < 600; i++)
+        {
+            using var response = await client.GetAsync("/v2/health/ready");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return client;
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException("the server did not become ready");
+    }
+
+    /// <summary>Scans the repository and applies changes, as one poll does.</summary>
+    public void Rescan() => Services.GetRequiredService<ModelRepositoryService>().ScanAndApply(CancellationToken.None);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("AiServe:Repository:Path", repositoryPath);
+        builder.UseSetting("AiServe:Repository:PollIntervalSeconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (maxBodyBytes is { } max)
+        {
+            builder.UseSetting("AiServe:Limits:MaxRequestBodyBytes", max.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
+        }
+    }
+}
+
+/// <summary>The server over the bundled models/ folder, shared by a test class.</summary>
+public sealed class BundledModelsFactory : AiServeFactory
+{
+    public BundledModelsFactory()
+        : base(TestPaths.Models)
+    {
+    }
+}
+
+/// <summary>The server over tests/fixtures/repos/datatypes (identity and add models).</summary>
+public sealed class DatatypesFactory : AiServeFactory
+{
+    public DatatypesFactory()
+        : base(TestPaths.DatatypesRepo)
+    {
+    }
+}
