@@ -59,8 +59,9 @@ internal static class OpenInferenceEndpoints
             ? TypedResults.Ok(new V2Ready(true))
             : TypedResults.Json(new V2Ready(false), statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(string model, string? version, ModelManager manager)
+    private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(HttpContext http, string model, string? version, ModelManager manager)
     {
+        RequestLogContext.SetModel(http, model, version);
         try
         {
             var resolved = manager.Resolve(model, ParseVersion(version));
@@ -83,8 +84,9 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(string model, string? version, ModelManager manager)
+    private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(HttpContext http, string model, string? version, ModelManager manager)
     {
+        RequestLogContext.SetModel(http, model, version);
         try
         {
             var resolved = manager.Resolve(model, ParseVersion(version));

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text.Json;
+
+namespace AiServe.Server.Tests.OpenApi;
+
+public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<BundledModelsFactory>
+{
+    [Fact]
+    public async Task SwaggerUi_Get_ServesPage()
+    {
+        var client = await factory.StartAsync();
+
+        using var response = await client.GetAsync("/swagger/index.html");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("swagger", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("/v2")]
+    [InlineData("/v2/health/live")]
+    [InlineData("/v2/health/ready")]
+    [InlineData("/v2/models/{model}")]
+    [InlineData("/v2/models/{model}/versions/{version}")]
+    [InlineData("/v2/models/{model}/ready")]
+    [InlineData("/v2/models/{model}/versions/{version}/ready")]
+    [InlineData("/v2/models/{model}/infer")]
+    [InlineData("/v2/models/{model}/versions/{version}/infer")]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Document_DescribesEveryEndpoint(string path)
+    {
+        var document = await Document();
+
+        Assert.True(document.GetProperty("paths").TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+    }
+
+    [Theory]
+    [InlineData("/v2/models/{model}/infer")]
+    [InlineData("/v2/models/{model}/versions/{version}/infer")]
+    public async Task Document_InferHasRequestSchemaAndOneRunnableExamplePerModel(string path)
+    {
+        var client = await factory.StartAsync();
+        var document = await Document();
+        var post = document.GetProperty("paths").GetProperty(path).GetProperty("post");
+        var media = post.GetProperty("requestBody").GetProperty("content").GetProperty("application/json");
+
+        Assert.True(media.TryGetProperty("schema", out _));
+        Assert.True(post.GetProperty("responses").TryGetProperty("200", out _));
+        Assert.True(post.GetProperty("responses").TryGetProperty("400", out _));
+        var examples = media.GetProperty("examples");
+        foreach (var model in new[] { "iris", "fashion-mnist" })
+        {
+            // The example must run as it stands against its model.
+            var example = examples.GetProperty(model).GetProperty("value").GetRawText();
+            var (status, body) = await V2Http.PostJsonAsync(client, $"/v2/models/{model}/infer", example);
+            Assert.True(status == HttpStatusCode.OK, $"{model}: {body}");
+        }
+    }
+
+    [Fact]
+    public async Task Document_IrisExample_UsesWarmupSampleFromModelJson()
+    {
+        var document = await Document();
+
+        var example = document.GetProperty("paths").GetProperty("/v2/models/{model}/infer").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json")
+            .GetProperty("examples").GetProperty("iris").GetProperty("value");
+
+        Assert.Equal(5.1, example.GetProperty("inputs")[0].GetProperty("data")[0].GetDouble(), 6);
+    }
+
+    private async Task<JsonElement> Document()
+    {
+        var client = await factory.StartAsync();
+        var (status, body) = await V2Http.GetAsync(client, "/swagger/v1/swagger.json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body;
+    }
+}
