@@ -24,7 +24,15 @@ public static class TensorJson
     public static Tensor Decode(ref Utf8JsonReader reader, string name, TensorDataType dataType, long[] shape, long jsonBytesLeft)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        var count = TensorShape.ElementCount(shape);
+        long count;
+        try
+        {
+            count = TensorShape.ElementCount(shape);
+        }
+        catch (InferenceException ex)
+        {
+            throw Invalid($"input '{name}': {ex.Message}");
+        }
 
         // Every element takes at least one byte of JSON, so a shape claiming more elements than bytes remain is
         // wrong; checking first keeps a small body from making the server allocate a huge buffer.

@@ -3,7 +3,7 @@ namespace AiServe.Core.Inference;
 /// <summary>Helpers for shapes given as <c>long[]</c>, where -1 marks a variable dimension in a declared shape.</summary>
 public static class TensorShape
 {
-    /// <summary>The number of elements of a concrete shape; throws on negative dims or overflow.</summary>
+    /// <summary>The number of elements of a concrete shape; throws InvalidArgument on negative dims or overflow.</summary>
     public static long ElementCount(ReadOnlySpan<long> shape)
     {
         long count = 1;
@@ -14,7 +14,13 @@ public static class TensorShape
                 throw new InferenceException(InferenceErrorCode.InvalidArgument, $"shape [{Format(shape)}] has a negative dimension");
             }
 
-            count = checked(count * dim);
+            // Shapes come from clients: a product past long.MaxValue is their mistake (400), not an OverflowException (500).
+            if (dim != 0 && count > long.MaxValue / dim)
+            {
+                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"shape [{Format(shape)}] has more elements than can be addressed");
+            }
+
+            count *= dim;
         }
 
         return count;

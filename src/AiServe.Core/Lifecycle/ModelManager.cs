@@ -207,6 +207,14 @@ public sealed class ModelManager : IDisposable
             if (old?.Source is { } oldFile && old.State is ModelVersionState.Ready or ModelVersionState.Unavailable
                 && $"{oldFile.Fingerprint}|{old.ConfigFingerprint}" == key)
             {
+                // The files are the ones this version was loaded from again (e.g. model.json restored after an
+                // invalid edit): whatever problem the reason reported is gone.
+                if (old.State == ModelVersionState.Ready)
+                {
+                    old.SetReason("");
+                    old.FailedReloadKey = null;
+                }
+
                 versions[number] = old;
                 continue;
             }

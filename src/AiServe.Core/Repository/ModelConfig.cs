@@ -47,7 +47,7 @@ public sealed record ModelConfig
 }
 
 /// <summary>What a model does.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ModelTask>))]
+[JsonConverter(typeof(ModelTaskConverter))]
 public enum ModelTask
 {
     /// <summary>Predicts a class.</summary>
@@ -67,6 +67,16 @@ public enum ModelTask
     Other,
 }
 
+/// <summary>Reads <see cref="ModelTask"/> from its snake_case name only; numbers are not task names.</summary>
+public sealed class ModelTaskConverter : JsonStringEnumConverter<ModelTask>
+{
+    /// <summary>Creates the converter.</summary>
+    public ModelTaskConverter()
+        : base(namingPolicy: null, allowIntegerValues: false)
+    {
+    }
+}
+
 /// <summary>One input or output as declared in model.json.</summary>
 public sealed record TensorConfig
 {
@@ -76,7 +86,8 @@ public sealed record TensorConfig
     /// <summary>The protocol datatype, e.g. <c>FP32</c>.</summary>
     public string Datatype { get; init; } = "";
 
-    /// <summary>The full shape including the batch dimension; -1 marks a variable dimension.</summary>
+    /// <summary>The full shape including the batch dimension; -1 marks a variable dimension. Required.</summary>
+    [JsonRequired]
     public long[] Shape { get; init; } = [];
 }
 
@@ -136,7 +147,8 @@ public sealed record WarmupSampleConfig
 /// <summary>The value of one input in a warm-up sample.</summary>
 public sealed record WarmupInputConfig
 {
-    /// <summary>The concrete shape.</summary>
+    /// <summary>The concrete shape. Required.</summary>
+    [JsonRequired]
     public long[] Shape { get; init; } = [];
 
     /// <summary>The elements, flat or nested, as in the V2 protocol's <c>data</c>.</summary>

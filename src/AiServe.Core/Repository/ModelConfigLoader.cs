@@ -114,14 +114,24 @@ public static partial class ModelConfigLoader
             for (var i = 0; i < config.Warmup.Count; i++)
             {
                 var sample = config.Warmup[i];
-                if (sample.Inputs is null || sample.Inputs.Count == 0)
+                if (sample is null)
+                {
+                    Fail($"warmup[{i}]", "is null");
+                }
+
+                if (sample!.Inputs is null || sample.Inputs.Count == 0)
                 {
                     Fail($"warmup[{i}].inputs", "must give a value for each input");
                 }
 
                 foreach (var (name, input) in sample.Inputs!)
                 {
-                    if (input.Shape is null || input.Shape.Any(d => d < 0))
+                    if (input is null)
+                    {
+                        Fail($"warmup[{i}].inputs.{name}", "is null");
+                    }
+
+                    if (input!.Shape is null || input.Shape.Any(d => d < 0))
                     {
                         Fail($"warmup[{i}].inputs.{name}.shape", "must be a concrete shape (no negative dimensions)");
                     }
@@ -211,7 +221,7 @@ public static partial class ModelConfigLoader
             Fail("version_policy.latest.num_versions", "must be at least 1");
         }
 
-        if (policy.All is { } all && all.ValueKind != JsonValueKind.Object)
+        if (policy.All is { } all && (all.ValueKind != JsonValueKind.Object || all.EnumerateObject().Any()))
         {
             Fail("version_policy.all", "must be an empty object {}");
         }

@@ -1,0 +1,501 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Core.Repository;
+using AiServe.Tests.Common;
+
+namespace AiServe.Core.Tests.Lifecycle;
+
+public sealed class ModelManagerTests : IDisposable
+{
+    private readonly TempModelRepository _repo = new();
+    private readonly CountingBackend _backend = new();
+    private readonly ModelManager _manager;
+    private long _writes;
+
+    public ModelManagerTests()
+    {
+        _manager = new ModelManager(_backend);
+    }
+
+    public void Dispose()
+    {
+        _manager.Dispose();
+        _repo.Dispose();
+    }
+
+    private void WriteVersion(string model, int version, string text = "ok")
+    {
+        var dir = Path.Combine(_repo.Root, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, FileSystemModelSource.ModelFileName);
+        File.WriteAllText(file, text);
+
+        // A distinct write time per write, so the fingerprint changes even when the size does not.
+        File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(++_writes));
+    }
+
+    private void Apply() => _manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+
+    private ModelVersion Version(string model, long version) => _manager.Find(model)!.Versions[version];
+
+    private static void AssertFails(InferenceErrorCode code, Action action, string mentions)
+    {
+        var ex = Assert.Throws<InferenceException>(action);
+        Assert.Equal(code, ex.Code);
+        Assert.Contains(mentions, ex.Message, StringComparison.Ordinal);
+    }
+
+    private static long AcquiredVersion(ModelManager manager, string model, long? version = null, string? label = null)
+    {
+        using var lease = manager.Acquire(model, version, label);
+        return lease.Version.Version;
+    }
+
+    [Fact]
+    public void Apply_InitialSnapshot_LoadsVersionsPerPolicy()
+    {
+        WriteVersion("latest", 1);
+        WriteVersion("latest", 2);
+        WriteVersion("latest", 3);
+        _repo.WriteConfig("every", """{"version_policy": {"all": {}}}""");
+        WriteVersion("every", 1);
+        WriteVersion("every", 2);
+        _repo.WriteConfig("two", """{"version_policy": {"latest": {"num_versions": 2}}}""");
+        WriteVersion("two", 1);
+        WriteVersion("two", 2);
+        WriteVersion("two", 3);
+
+        Apply();
+
+        Assert.True(_manager.InitialLoadComplete);
+        Assert.Equal(["every", "latest", "two"], _manager.Models.Select(m => m.Name));
+        Assert.Equal([3L], _manager.Find("latest")!.Versions.Keys);
+        Assert.Equal([1L, 2], _manager.Find("every")!.Versions.Keys);
+        Assert.Equal([2L, 3], _manager.Find("two")!.Versions.Keys);
+        Assert.All(_manager.Models.SelectMany(m => m.Versions.Values), v => Assert.Equal(ModelVersionState.Ready, v.State));
+        Assert.Equal(5, _backend.Loads);
+    }
+
+    [Fact]
+    public void Apply_NewVersion_WarmsUpBeforeReady()
+    {
+        WriteVersion("m", 1);
+
+        Apply();
+
+        Assert.Equal(1, _backend.Inner.Loaded.Single().Runs);
+    }
+
+    [Fact]
+    public void Acquire_NoVersionOrLabel_HighestReadyVersion()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        WriteVersion("m", 3, "fail: corrupt");
+        Apply();
+
+        Assert.Equal(2, AcquiredVersion(_manager, "m"));
+    }
+
+    [Fact]
+    public void Acquire_ExplicitVersion_ThatVersion()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+
+        Assert.Equal(1, AcquiredVersion(_manager, "m", version: 1));
+    }
+
+    [Fact]
+    public void Acquire_Label_LabelledVersion()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}, "labels": {"stable": 1, "canary": 2}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+
+        Assert.Equal(1, AcquiredVersion(_manager, "m", label: "stable"));
+        Assert.Equal(2, AcquiredVersion(_manager, "m", label: "canary"));
+    }
+
+    [Fact]
+    public void Acquire_Lease_RunsOnThatVersion()
+    {
+        WriteVersion("m", 7);
+        Apply();
+        using var lease = _manager.Acquire("m");
+
+        var response = lease.Version.Infer(
+            new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [1, 2], new[] { 1f, 2f }.AsSpan())]),
+            CancellationToken.None);
+
+        Assert.Equal(7, response.ModelVersion);
+        Assert.Equal([8f, 9f], response.Outputs[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public void Acquire_UnknownModel_NotFound()
+    {
+        WriteVersion("m", 1);
+        Apply();
+
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("nope"), "'nope'");
+    }
+
+    [Fact]
+    public void Acquire_UnknownVersion_NotFoundListingVersions()
+    {
+        WriteVersion("m", 1);
+        Apply();
+
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("m", version: 9), "versions 1");
+    }
+
+    [Fact]
+    public void Acquire_VersionNotSelectedByPolicy_NotFound()
+    {
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("m", version: 1), "unknown version 1");
+    }
+
+    [Fact]
+    public void Acquire_UnknownLabel_NotFound()
+    {
+        _repo.WriteConfig("m", """{"labels": {"stable": 1}}""");
+        WriteVersion("m", 1);
+        Apply();
+
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("m", label: "canary"), "'canary'");
+    }
+
+    [Fact]
+    public void Acquire_LabelOfVersionNotLoaded_Unavailable()
+    {
+        _repo.WriteConfig("m", """{"labels": {"old": 1}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+
+        AssertFails(InferenceErrorCode.Unavailable, () => _manager.Acquire("m", label: "old"), "version 1");
+    }
+
+    [Fact]
+    public void Apply_VersionFailsToLoad_UnavailableWithReasonOthersServe()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2, "fail: truncated file");
+        WriteVersion("other", 1);
+
+        Apply();
+
+        var failed = Version("m", 2);
+        Assert.Equal(ModelVersionState.Unavailable, failed.State);
+        Assert.Contains("truncated file", failed.Reason, StringComparison.Ordinal);
+        AssertFails(InferenceErrorCode.Unavailable, () => _manager.Acquire("m", version: 2), "truncated file");
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
+        Assert.Equal(1, AcquiredVersion(_manager, "other"));
+    }
+
+    [Fact]
+    public void Apply_VersionFolderWithoutModelFile_UnavailableWithReason()
+    {
+        Directory.CreateDirectory(Path.Combine(_repo.Root, "m", "1"));
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("model.onnx", Version("m", 1).Reason, StringComparison.Ordinal);
+        Assert.Equal(0, _backend.Loads);
+    }
+
+    [Fact]
+    public void Apply_NewVersionFolder_ServableAfterNextApply()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        Apply();
+        WriteVersion("m", 2);
+
+        Assert.Throws<InferenceException>(() => _manager.Acquire("m", version: 2));
+        Apply();
+
+        Assert.Equal(2, AcquiredVersion(_manager, "m"));
+        Assert.Equal(1, AcquiredVersion(_manager, "m", version: 1));
+    }
+
+    [Fact]
+    public void Apply_HigherVersionUnderLatestPolicy_OldVersionUnloaded()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var first = _backend.Inner.Loaded.Single();
+        WriteVersion("m", 2);
+
+        Apply();
+
+        Assert.Equal([2L], _manager.Find("m")!.Versions.Keys);
+        Assert.True(first.Disposed);
+    }
+
+    [Fact]
+    public void Apply_VersionRemovedWhileLeased_DisposedOnlyAfterRelease()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+        var lease = _manager.Acquire("m", version: 1);
+        var instance = _backend.Inner.Loaded.Single(i => i.Request.Version == 1);
+
+        _repo.RemoveVersion("m", 1);
+        Apply();
+
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("m", version: 1), "unknown version 1");
+        Assert.Equal(ModelVersionState.Unloading, lease.Version.State);
+        Assert.False(instance.Disposed);
+        Assert.Equal(2, AcquiredVersion(_manager, "m"));
+
+        lease.Dispose();
+
+        Assert.True(instance.Disposed);
+        Assert.Equal(ModelVersionState.Unloaded, lease.Version.State);
+    }
+
+    [Fact]
+    public void Apply_ModelJsonEdited_NewLabelsApplied()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}, "labels": {"stable": 1}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}, "labels": {"stable": 2}}""");
+        Apply();
+
+        Assert.Equal(2, AcquiredVersion(_manager, "m", label: "stable"));
+        Assert.Equal(2L, _manager.Find("m")!.Labels["stable"]);
+    }
+
+    [Fact]
+    public void Apply_ReloadedFileFails_OldKeepsServingWithReason()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var served = Version("m", 1);
+
+        WriteVersion("m", 1, "fail: half-copied file");
+        Apply();
+
+        var version = Version("m", 1);
+        Assert.Same(served, version);
+        Assert.Equal(ModelVersionState.Ready, version.State);
+        Assert.Contains("half-copied file", version.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
+        Assert.False(_backend.Inner.Loaded.Single().Disposed);
+    }
+
+    [Fact]
+    public void Apply_FailedReloadFilesUnchanged_NotRetried()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        WriteVersion("m", 1, "fail: half-copied file");
+        Apply();
+        var loads = _backend.Loads;
+
+        Apply();
+        WriteVersion("other", 1);
+        Apply();
+
+        Assert.Equal(loads + 1, _backend.Loads);
+        Assert.Contains("half-copied file", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_FailedReloadOtherFileOfModelChanges_FailedVersionNotRetried()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        Apply();
+        WriteVersion("m", 1, "fail: half-copied file");
+        Apply();
+        var loads = _backend.Loads;
+
+        WriteVersion("m", 2);
+        Apply();
+
+        Assert.Equal(loads + 1, _backend.Loads);
+        Assert.Equal(ModelVersionState.Ready, Version("m", 2).State);
+        Assert.Contains("half-copied file", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Apply_FailedReloadFixed_NewFileServed()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var first = _backend.Inner.Loaded.Single();
+        WriteVersion("m", 1, "fail: half-copied file");
+        Apply();
+
+        WriteVersion("m", 1, "ok, complete");
+        Apply();
+
+        Assert.Equal("", Version("m", 1).Reason);
+        Assert.Equal(ModelVersionState.Ready, Version("m", 1).State);
+        Assert.True(first.Disposed);
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
+    }
+
+    [Fact]
+    public void Apply_FailedVersionFilesUnchanged_NotRetried()
+    {
+        WriteVersion("m", 1, "fail: bad");
+        Apply();
+        var loads = _backend.Loads;
+
+        Apply();
+
+        Assert.Equal(loads, _backend.Loads);
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+    }
+
+    [Fact]
+    public void Apply_ModelJsonBecomesInvalid_ModelKeepsServing()
+    {
+        _repo.WriteConfig("m", """{"labels": {"stable": 1}}""");
+        WriteVersion("m", 1);
+        Apply();
+
+        _repo.WriteConfig("m", """{"labels": {"stable": 1}, "typo": true}""");
+        Apply();
+
+        var model = _manager.Find("m")!;
+        Assert.Contains("typo", model.ConfigError, StringComparison.Ordinal);
+        Assert.Equal(ModelVersionState.Ready, Version("m", 1).State);
+        Assert.Contains("typo", Version("m", 1).Reason, StringComparison.Ordinal);
+        Assert.Equal(1, AcquiredVersion(_manager, "m", label: "stable"));
+    }
+
+    [Fact]
+    public void Apply_ModelJsonRestoredAfterInvalid_ReasonCleared()
+    {
+        const string good = """{"labels": {"stable": 1}}""";
+        _repo.WriteConfig("m", good);
+        WriteVersion("m", 1);
+        Apply();
+        _repo.WriteConfig("m", """{"typo": true}""");
+        Apply();
+
+        _repo.WriteConfig("m", good);
+        Apply();
+
+        Assert.Null(_manager.Find("m")!.ConfigError);
+        Assert.Equal(ModelVersionState.Ready, Version("m", 1).State);
+        Assert.Equal("", Version("m", 1).Reason);
+    }
+
+    [Fact]
+    public void Apply_ModelJsonInvalidFromStart_VersionsUnavailableWithReason()
+    {
+        _repo.WriteConfig("m", """{"max_batch_size": -1}""");
+        WriteVersion("m", 1);
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("max_batch_size", Version("m", 1).Reason, StringComparison.Ordinal);
+        AssertFails(InferenceErrorCode.Unavailable, () => _manager.Acquire("m"), "max_batch_size");
+        Assert.Equal(0, _backend.Loads);
+    }
+
+    [Fact]
+    public void Apply_ModelFolderRemoved_ModelUnknownAndInstancesDisposed()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        WriteVersion("other", 1);
+        Apply();
+
+        _repo.RemoveModel("m");
+        Apply();
+
+        Assert.Null(_manager.Find("m"));
+        AssertFails(InferenceErrorCode.NotFound, () => _manager.Acquire("m"), "'m'");
+        Assert.All(_backend.Inner.Loaded.Where(i => i.Request.ModelName == "m"), i => Assert.True(i.Disposed));
+        Assert.False(_backend.Inner.Loaded.Single(i => i.Request.ModelName == "other").Disposed);
+    }
+
+    [Fact]
+    public void Apply_WarmupNamesUnknownInput_VersionUnavailable()
+    {
+        _repo.WriteConfig("m", """{"warmup": [{"name": "bad", "inputs": {"nope": {"shape": [1, 2], "data": [1, 2]}}}]}""");
+        WriteVersion("m", 1);
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("'nope'", Version("m", 1).Reason, StringComparison.Ordinal);
+        Assert.True(_backend.Inner.Loaded.Single().Disposed);
+    }
+
+    [Fact]
+    public void Apply_WarmupSampleValid_RunsSample()
+    {
+        _repo.WriteConfig("m", """{"warmup": [{"name": "s", "inputs": {"x": {"shape": [1, 2], "data": [1, 2]}}}, {"inputs": {"x": {"shape": [2, 2], "data": [[1, 2], [3, 4]]}}}]}""");
+        WriteVersion("m", 1);
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Ready, Version("m", 1).State);
+        Assert.Equal(2, _backend.Inner.Loaded.Single().Runs);
+    }
+
+    [Fact]
+    public void Apply_DeclaredInputNotInModelFile_VersionUnavailable()
+    {
+        _repo.WriteConfig("m", """{"inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, 2]}]}""");
+        WriteVersion("m", 1);
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("'image'", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dispose_ServingVersions_InstancesDisposed()
+    {
+        WriteVersion("m", 1);
+        Apply();
+
+        _manager.Dispose();
+
+        Assert.True(_backend.Inner.Loaded.Single().Disposed);
+        Assert.Empty(_manager.Models);
+    }
+
+    /// <summary>Counts every load attempt, failed ones included (FakeModelBackend.Loaded has only the successes).</summary>
+    private sealed class CountingBackend : IModelBackend
+    {
+        private int _loads;
+
+        public FakeModelBackend Inner { get; } = new();
+
+        public int Loads => _loads;
+
+        public IModelInstance Load(ModelLoadRequest request)
+        {
+            Interlocked.Increment(ref _loads);
+            return Inner.Load(request);
+        }
+    }
+}

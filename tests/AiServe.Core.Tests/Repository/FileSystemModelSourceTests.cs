@@ -1,0 +1,168 @@
+using AiServe.Core.Repository;
+using AiServe.Tests.Common;
+
+namespace AiServe.Core.Tests.Repository;
+
+public sealed class FileSystemModelSourceTests : IDisposable
+{
+    private readonly TempModelRepository _repo = new();
+
+    public void Dispose() => _repo.Dispose();
+
+    private string WriteVersion(string model, string folder, string text = "ok")
+    {
+        var dir = Path.Combine(_repo.Root, model, folder);
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, FileSystemModelSource.ModelFileName);
+        File.WriteAllText(file, text);
+        return file;
+    }
+
+    private RepositorySnapshot Scan() => new FileSystemModelSource(_repo.Root).Scan();
+
+    [Fact]
+    public void Scan_IntegerFolders_AreVersionsOthersIgnored()
+    {
+        WriteVersion("m", "1");
+        WriteVersion("m", "12");
+        WriteVersion("m", "0");
+        WriteVersion("m", "-3");
+        WriteVersion("m", "v2");
+        WriteVersion("m", "samples");
+        WriteVersion("m", "1.5");
+
+        var model = Scan().Models["m"];
+
+        Assert.Equal([1L, 12], model.Versions.Keys);
+        Assert.Equal(Path.Combine(_repo.Root, "m", "12", "model.onnx"), model.Versions[12].ModelPath);
+        Assert.All(model.Versions.Values, v => Assert.Null(v.Error));
+    }
+
+    [Fact]
+    public void Scan_NoModelJson_DefaultConfigNamedAfterFolder()
+    {
+        WriteVersion("m", "1");
+
+        var model = Scan().Models["m"];
+
+        Assert.Null(model.ConfigError);
+        Assert.Equal("m", model.Config!.Name);
+        Assert.Equal("none", model.ConfigFingerprint);
+    }
+
+    [Fact]
+    public void Scan_VersionFolderWithoutModelFile_VersionHasError()
+    {
+        Directory.CreateDirectory(Path.Combine(_repo.Root, "m", "1"));
+
+        var version = Scan().Models["m"].Versions[1];
+
+        Assert.Equal("missing", version.Fingerprint);
+        Assert.Contains("model.onnx", version.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Scan_InvalidModelJson_ConfigErrorAndVersionsStillListed()
+    {
+        _repo.WriteConfig("m", """{"max_batch_size": -4}""");
+        WriteVersion("m", "1");
+        WriteVersion("m", "2");
+
+        var model = Scan().Models["m"];
+
+        Assert.Null(model.Config);
+        Assert.Contains("max_batch_size", model.ConfigError, StringComparison.Ordinal);
+        Assert.Equal([1L, 2], model.Versions.Keys);
+    }
+
+    [Fact]
+    public void Scan_ModelJsonNotJson_ConfigErrorOtherModelsUnaffected()
+    {
+        _repo.WriteConfig("bad", "{ this is not json");
+        WriteVersion("good", "1");
+
+        var snapshot = Scan();
+
+        Assert.NotNull(snapshot.Models["bad"].ConfigError);
+        Assert.Null(snapshot.Models["good"].ConfigError);
+    }
+
+    [Fact]
+    public void Scan_ModelJsonChanges_ConfigFingerprintChanges()
+    {
+        _repo.WriteConfig("m", """{"labels": {"stable": 1}}""");
+        var before = Scan().Models["m"].ConfigFingerprint;
+
+        _repo.WriteConfig("m", """{"labels": {"stable": 2}}""");
+        var after = Scan().Models["m"].ConfigFingerprint;
+
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
+    public void Scan_ModelJsonUnchanged_ConfigFingerprintStable()
+    {
+        _repo.WriteConfig("m", """{"labels": {"stable": 1}}""");
+
+        Assert.Equal(Scan().Models["m"].ConfigFingerprint, Scan().Models["m"].ConfigFingerprint);
+    }
+
+    [Fact]
+    public void Scan_ModelFileRewritten_VersionFingerprintChanges()
+    {
+        var file = WriteVersion("m", "1", "ok");
+        File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var before = Scan().Models["m"].Versions[1].Fingerprint;
+
+        File.WriteAllText(file, "ok");
+        File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Utc));
+        var after = Scan().Models["m"].Versions[1].Fingerprint;
+
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
+    public void Scan_ModelFileUntouched_VersionFingerprintStable()
+    {
+        WriteVersion("m", "1");
+
+        Assert.Equal(Scan().Models["m"].Versions[1].Fingerprint, Scan().Models["m"].Versions[1].Fingerprint);
+    }
+
+    [Fact]
+    public void Scan_HiddenAndUnderscoreFolders_Ignored()
+    {
+        WriteVersion(".git", "1");
+        WriteVersion("_staging", "1");
+        WriteVersion("m", "1");
+
+        Assert.Equal(["m"], Scan().Models.Keys);
+    }
+
+    [Fact]
+    public void Scan_FilesAtRoot_Ignored()
+    {
+        File.WriteAllText(Path.Combine(_repo.Root, "README.md"), "models");
+        WriteVersion("m", "1");
+
+        Assert.Equal(["m"], Scan().Models.Keys);
+    }
+
+    [Fact]
+    public void Scan_MissingRoot_ThrowsDirectoryNotFound()
+    {
+        var source = new FileSystemModelSource(Path.Combine(_repo.Root, "nowhere"));
+
+        Assert.Throws<DirectoryNotFoundException>(() => source.Scan());
+    }
+
+    [Fact]
+    public void Scan_BundledModels_AllValid()
+    {
+        var snapshot = new FileSystemModelSource(TestPaths.Models).Scan();
+
+        Assert.Contains("iris", snapshot.Models.Keys);
+        Assert.All(snapshot.Models.Values, m => Assert.Null(m.ConfigError));
+        Assert.Equal([1L, 2], snapshot.Models["iris"].Versions.Keys);
+    }
+}
