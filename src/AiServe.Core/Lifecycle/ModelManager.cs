@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using AiServe.Core.Inference;
 using AiServe.Core.Repository;
+using AiServe.Core.Scheduling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -15,6 +16,7 @@ namespace AiServe.Core.Lifecycle;
 public sealed class ModelManager : IDisposable
 {
     private readonly IModelBackend _backend;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _applyLock = new();
     private volatile ImmutableSortedDictionary<string, ServedModel> _models =
@@ -22,9 +24,10 @@ public sealed class ModelManager : IDisposable
     private volatile bool _initialLoadComplete;
 
     /// <summary>Creates a manager that loads through <paramref name="backend"/>.</summary>
-    public ModelManager(IModelBackend backend, ILogger<ModelManager>? logger = null)
+    public ModelManager(IModelBackend backend, ILogger<ModelManager>? logger = null, TimeProvider? timeProvider = null)
     {
         _backend = backend;
+        _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -269,7 +272,9 @@ public sealed class ModelManager : IDisposable
             var signature = SignatureResolver.Resolve(config, instance.Signature);
             Warmup.Run(instance, signature, config, entry.Name, file.Version);
             ModelManagerLog.VersionReady(_logger, entry.Name, file.Version, signature.Inputs.Count, signature.Outputs.Count);
-            return new ModelVersion(entry.Name, file.Version, ModelVersionState.Ready, "", file, entry.ConfigFingerprint, config, instance, signature);
+            var version = new ModelVersion(entry.Name, file.Version, ModelVersionState.Ready, "", file, entry.ConfigFingerprint, config, instance, signature);
+            version.AttachScheduler(new DynamicBatcher(instance, BatchingOptions.FromConfig(config), _time, $"model '{entry.Name}' version {file.Version}"));
+            return version;
         }
 #pragma warning disable CA1031 // Any failure to load one version must leave every other version serving.
         catch (Exception ex)

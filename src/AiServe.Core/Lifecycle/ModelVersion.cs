@@ -1,5 +1,6 @@
 using AiServe.Core.Inference;
 using AiServe.Core.Repository;
+using AiServe.Core.Scheduling;
 
 namespace AiServe.Core.Lifecycle;
 
@@ -13,6 +14,7 @@ namespace AiServe.Core.Lifecycle;
 public sealed class ModelVersion
 {
     private readonly IModelInstance? _instance;
+    private IInferenceScheduler? _scheduler;
     private int _inFlight;
     private int _state;
     private int _disposed;
@@ -84,16 +86,27 @@ public sealed class ModelVersion
         }
     }
 
-    /// <summary>Runs one validated request on this version. The caller holds a reference.</summary>
-    public InferenceResponse Infer(InferenceRequest request, CancellationToken cancellationToken)
+    /// <summary>The queue and batcher in front of the instance (null when the version never loaded).</summary>
+    public IInferenceScheduler? Scheduler => Volatile.Read(ref _scheduler);
+
+    /// <summary>
+    /// Validates one request and runs it through the version's scheduler. The caller holds a reference
+    /// (<see cref="TryAcquire"/>) until the returned task completes.
+    /// </summary>
+    /// <exception cref="InferenceException">The request does not fit the model, the queue is full, the deadline passed, or the run failed.</exception>
+    public async Task<InferenceResponse> InferAsync(InferenceRequest request, ScheduleOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var signature = Signature!;
         InferenceRequestValidator.Validate(request, signature, Config?.MaxBatchSize ?? 0, ModelName, Version);
         var outputs = request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray();
-        var result = Instance.Run(request.Inputs, outputs, cancellationToken);
+        var scheduler = Scheduler ?? throw ModelManager.NotReady(this);
+        var result = await scheduler.ScheduleAsync(request.Inputs, outputs, options, cancellationToken);
         return new InferenceResponse(ModelName, Version, request.Id, result);
     }
+
+    /// <summary>Gives the version its scheduler once it has warmed up (before it is published as ready).</summary>
+    internal void AttachScheduler(IInferenceScheduler scheduler) => Volatile.Write(ref _scheduler, scheduler);
 
     /// <summary>Keeps serving but records why the last reload did not take effect.</summary>
     internal void SetReason(string reason) => Volatile.Write(ref _reason, reason);
@@ -122,6 +135,10 @@ public sealed class ModelVersion
 
         Volatile.Write(ref _state, (int)ModelVersionState.Unloaded);
         Volatile.Write(ref _reason, "unloaded");
+
+        // No request holds the version any more, but a run whose requests all gave up (deadline) may still be
+        // executing: stopping the scheduler waits for it, so the instance is never disposed under a running model.
+        Scheduler?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _instance?.Dispose();
     }
 }

@@ -42,6 +42,12 @@ public sealed record ModelConfig
     /// <summary>ONNX Runtime session options.</summary>
     public OnnxConfig? Onnx { get; init; }
 
+    /// <summary>How many runs of one version may execute at once (default 1; each run uses the shared thread pool).</summary>
+    public int InstanceCount { get; init; } = 1;
+
+    /// <summary>The request queue and dynamic batcher; on by default when <see cref="MaxBatchSize"/> is positive.</summary>
+    public DynamicBatchingConfig? DynamicBatching { get; init; }
+
     /// <summary>Sample requests run once per version before it reports ready; zeros when absent.</summary>
     public IReadOnlyList<WarmupSampleConfig>? Warmup { get; init; }
 }
@@ -132,6 +138,31 @@ public sealed record OnnxConfig
 
     /// <summary>Execution providers in order of preference; <c>["cpu"]</c> by default.</summary>
     public IReadOnlyList<string> ExecutionProviders { get; init; } = ["cpu"];
+}
+
+/// <summary>The dynamic batcher and queue of each version (see docs/model-config.md).</summary>
+public sealed record DynamicBatchingConfig
+{
+    /// <summary>Merge requests into batches; false runs each request alone (the queue, deadlines and priorities stay).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The largest merged batch; 0 means the model's <c>max_batch_size</c>.</summary>
+    public int MaxBatchSize { get; init; }
+
+    /// <summary>Batch sizes to prefer: a batch that reaches one is run without waiting for more.</summary>
+    public IReadOnlyList<int> PreferredBatchSizes { get; init; } = [];
+
+    /// <summary>How long the oldest queued request may wait for others to join its batch, in microseconds.</summary>
+    public long MaxQueueDelayUs { get; init; }
+
+    /// <summary>The most requests that may wait in the queue; more are refused at once (429). 0 means 1024.</summary>
+    public int MaxQueueSize { get; init; }
+
+    /// <summary>Answer requests in the order they arrived, even when batches finish out of order.</summary>
+    public bool PreserveOrdering { get; init; }
+
+    /// <summary>The deadline of a request that sets none, in milliseconds; it also caps requested timeouts. 0 means none.</summary>
+    public long DefaultTimeoutMs { get; init; }
 }
 
 /// <summary>One warm-up sample: a value for each input.</summary>

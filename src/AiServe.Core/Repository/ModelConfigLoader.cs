@@ -109,6 +109,44 @@ public static partial class ModelConfigLoader
             }
         }
 
+        if (config.InstanceCount < 1)
+        {
+            Fail("instance_count", "must be at least 1");
+        }
+
+        if (config.DynamicBatching is { } batching)
+        {
+            if (batching.MaxBatchSize < 0 || (config.MaxBatchSize > 0 && batching.MaxBatchSize > config.MaxBatchSize))
+            {
+                Fail("dynamic_batching.max_batch_size", $"must be between 0 (use the model's) and max_batch_size ({config.MaxBatchSize})");
+            }
+
+            if (batching.Enabled && batching.MaxBatchSize > 0 && config.MaxBatchSize == 0)
+            {
+                Fail("dynamic_batching.max_batch_size", "needs a model max_batch_size above 0 (a batch dimension) to merge requests");
+            }
+
+            if (batching.PreferredBatchSizes is null || batching.PreferredBatchSizes.Any(p => p < 1 || (config.MaxBatchSize > 0 && p > config.MaxBatchSize)))
+            {
+                Fail("dynamic_batching.preferred_batch_sizes", "sizes must be between 1 and max_batch_size");
+            }
+
+            if (batching.MaxQueueDelayUs < 0)
+            {
+                Fail("dynamic_batching.max_queue_delay_us", "must be 0 or positive");
+            }
+
+            if (batching.MaxQueueSize < 0)
+            {
+                Fail("dynamic_batching.max_queue_size", "must be 0 (default) or positive");
+            }
+
+            if (batching.DefaultTimeoutMs < 0)
+            {
+                Fail("dynamic_batching.default_timeout_ms", "must be 0 (no deadline) or positive");
+            }
+        }
+
         if (config.Warmup is not null)
         {
             for (var i = 0; i < config.Warmup.Count; i++)

@@ -122,14 +122,15 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
-    public void Acquire_Lease_RunsOnThatVersion()
+    public async Task Acquire_Lease_RunsOnThatVersion()
     {
         WriteVersion("m", 7);
         Apply();
         using var lease = _manager.Acquire("m");
 
-        var response = lease.Version.Infer(
+        var response = await lease.Version.InferAsync(
             new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [1, 2], new[] { 1f, 2f }.AsSpan())]),
+            AiServe.Core.Scheduling.ScheduleOptions.None,
             CancellationToken.None);
 
         Assert.Equal(7, response.ModelVersion);

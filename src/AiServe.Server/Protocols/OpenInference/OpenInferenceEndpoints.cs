@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
+using AiServe.Core.Scheduling;
 using AiServe.Server.Hosting;
 using AiServe.Server.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -16,7 +17,10 @@ internal static class OpenInferenceEndpoints
     public const string Platform = "onnxruntime_onnx";
 
     /// <summary>The protocol extensions implemented, as advertised by <c>GET /v2</c>.</summary>
-    public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data"];
+    public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data", "schedule_policy"];
+
+    /// <summary>A request header giving the request's deadline in milliseconds.</summary>
+    public const string TimeoutHeader = "X-Request-Timeout";
 
     private static readonly string ServerVersion =
         typeof(OpenInferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -117,12 +121,22 @@ internal static class OpenInferenceEndpoints
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);
-            var response = served.Infer(request.Request, aborted);
+            var schedule = new ScheduleOptions(request.Priority, Timeout(http.Request, request));
+            var response = await served.InferAsync(request.Request, schedule, aborted);
             await V2ResponseWriter.WriteAsync(http.Response, response, request, aborted);
         }
-        catch (InferenceException ex)
+        catch (InferenceException ex) when (!aborted.IsCancellationRequested)
         {
+            if (ex.Code == InferenceErrorCode.ResourceExhausted)
+            {
+                http.Response.Headers.RetryAfter = "1";
+            }
+
             await WriteErrorAsync(http, V2Errors.StatusCode(ex.Code), ex.Message);
+        }
+        catch (InferenceException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away while its request was queued or running; its work was dropped.
         }
         catch (RequestTooLargeException ex)
         {
@@ -179,6 +193,27 @@ internal static class OpenInferenceEndpoints
         }
 
         return length;
+    }
+
+    /// <summary>
+    /// The request's deadline: the <c>timeout</c> parameter (µs) or the <c>X-Request-Timeout</c> header
+    /// (milliseconds), whichever is shorter; the model's default timeout caps it later.
+    /// </summary>
+    private static TimeSpan? Timeout(HttpRequest http, V2InferRequest request)
+    {
+        TimeSpan? timeout = request.TimeoutMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : null;
+        if (http.Headers.TryGetValue(TimeoutHeader, out var header))
+        {
+            if (!double.TryParse(header.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || ms < 0 || !double.IsFinite(ms))
+            {
+                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"{TimeoutHeader} must be a non-negative number of milliseconds, got '{header}'");
+            }
+
+            var fromHeader = TimeSpan.FromMilliseconds(ms);
+            timeout = timeout is { } t && t < fromHeader ? t : fromHeader;
+        }
+
+        return timeout;
     }
 
     private static V2TensorMetadata ToMetadata(TensorSpec spec) => new(spec.Name, spec.DataType.ToWireName(), spec.Shape);

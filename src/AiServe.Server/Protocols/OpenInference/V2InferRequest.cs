@@ -7,6 +7,12 @@ internal sealed class V2InferRequest(InferenceRequest request, bool binaryDataOu
 {
     public InferenceRequest Request { get; } = request;
 
+    /// <summary>The <c>priority</c> parameter (schedule_policy extension): 1 is highest, 0 or absent is the default.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>The <c>timeout</c> parameter in microseconds (schedule_policy extension), or null.</summary>
+    public long? TimeoutMicroseconds { get; init; }
+
     /// <summary>The request-level <c>binary_data_output</c> parameter.</summary>
     public bool BinaryDataOutput { get; } = binaryDataOutput;
 

@@ -87,6 +87,8 @@ internal static class V2RequestReader
 
         string? id = null;
         var binaryDataOutput = false;
+        var priority = 0;
+        long? timeout = null;
         List<Tensor>? inputs = null;
         List<string>? outputs = null;
         var outputBinary = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -104,13 +106,29 @@ internal static class V2RequestReader
                 reader.Read();
                 ReadParameters(ref reader, "the request", (ref Utf8JsonReader r, string key) =>
                 {
-                    if (key == "binary_data_output")
+                    switch (key)
                     {
-                        binaryDataOutput = ReadBool(ref r, "parameters.binary_data_output");
-                        return true;
-                    }
+                        case "binary_data_output":
+                            binaryDataOutput = ReadBool(ref r, "parameters.binary_data_output");
+                            return true;
+                        case "priority":
+                            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt32(out priority) || priority < 0)
+                            {
+                                throw Invalid("parameters.priority must be a non-negative integer (1 is the highest priority)");
+                            }
 
-                    return false;
+                            return true;
+                        case "timeout":
+                            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var micros) || micros < 0)
+                            {
+                                throw Invalid("parameters.timeout must be a non-negative integer number of microseconds");
+                            }
+
+                            timeout = micros;
+                            return true;
+                        default:
+                            return false;
+                    }
                 });
             }
             else if (reader.ValueTextEquals("inputs"u8))
@@ -151,7 +169,11 @@ internal static class V2RequestReader
             throw Invalid($"the body has {binary.Length - binaryOffset} bytes of binary data that no input's binary_data_size accounts for");
         }
 
-        return new V2InferRequest(new InferenceRequest(inputs, outputs, id), binaryDataOutput, outputBinary, rawMode: false);
+        return new V2InferRequest(new InferenceRequest(inputs, outputs, id), binaryDataOutput, outputBinary, rawMode: false)
+        {
+            Priority = priority,
+            TimeoutMicroseconds = timeout,
+        };
     }
 
     private static Tensor ReadInput(ref Utf8JsonReader reader, int jsonLength, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)

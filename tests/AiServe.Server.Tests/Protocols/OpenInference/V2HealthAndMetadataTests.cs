@@ -15,7 +15,7 @@ public sealed class V2HealthAndMetadataTests(BundledModelsFactory factory) : ICl
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("aiserve", body.GetProperty("name").GetString());
         Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
-        Assert.Equal(["binary_tensor_data"], body.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["binary_tensor_data", "schedule_policy"], body.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Theory]

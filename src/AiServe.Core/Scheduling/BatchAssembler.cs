@@ -1,0 +1,97 @@
+using AiServe.Core.Inference;
+
+namespace AiServe.Core.Scheduling;
+
+/// <summary>Merges tensors along dimension 0 and splits results back, one slice per request (slices share memory).</summary>
+internal static class BatchAssembler
+{
+    /// <summary>Concatenates same-named tensors (same type, same dims after the first) along dimension 0.</summary>
+    public static Tensor Concat(string name, IReadOnlyList<Tensor> parts)
+    {
+        var first = parts[0];
+        var shape = first.Shape.ToArray();
+        shape[0] = parts.Sum(p => p.ShapeSpan[0]);
+        if (first.DataType == TensorDataType.Bytes)
+        {
+            var elements = new List<ReadOnlyMemory<byte>>(parts.Sum(p => p.Elements!.Count));
+            foreach (var part in parts)
+            {
+                elements.AddRange(part.Elements!);
+            }
+
+            return Tensor.FromElements(name, shape, elements);
+        }
+
+        var buffer = new byte[parts.Sum(p => p.Data.Length)];
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            part.Data.Span.CopyTo(buffer.AsSpan(offset));
+            offset += part.Data.Length;
+        }
+
+        return Tensor.FromBytes(name, first.DataType, shape, buffer);
+    }
+
+    /// <summary>Cuts <paramref name="output"/> into consecutive row ranges of the given sizes.</summary>
+    public static Tensor[] Split(Tensor output, IReadOnlyList<long> rows)
+    {
+        var total = rows.Sum();
+        if (output.ShapeSpan.Length == 0 || output.ShapeSpan[0] != total)
+        {
+            throw new InferenceException(InferenceErrorCode.Internal,
+                $"output '{output.Name}' has shape [{TensorShape.Format(output.ShapeSpan)}], which does not start with the batch size {total}; it cannot be split between requests");
+        }
+
+        var result = new Tensor[rows.Count];
+        long start = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var shape = output.Shape.ToArray();
+            shape[0] = rows[i];
+            if (output.DataType == TensorDataType.Bytes)
+            {
+                var perRow = total == 0 ? 0 : output.Elements!.Count / total;
+                var slice = output.Elements!.Skip((int)(start * perRow)).Take((int)(rows[i] * perRow)).ToArray();
+                result[i] = Tensor.FromElements(output.Name, shape, slice);
+            }
+            else
+            {
+                var perRow = total == 0 ? 0 : output.Data.Length / total;
+                result[i] = Tensor.FromBytes(output.Name, output.DataType, shape, output.Data.Slice((int)(start * perRow), (int)(rows[i] * perRow)));
+            }
+
+            start += rows[i];
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// The key under which requests may be merged: the same inputs with the same types and the same dims after the
+    /// first, and the same outputs asked.
+    /// </summary>
+    public static string Key(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs)
+    {
+        var builder = new System.Text.StringBuilder();
+        foreach (var input in inputs)
+        {
+            builder.Append(input.Name).Append(':').Append((int)input.DataType);
+            var shape = input.ShapeSpan;
+            for (var d = 1; d < shape.Length; d++)
+            {
+                builder.Append(',').Append(shape[d]);
+            }
+
+            builder.Append(';');
+        }
+
+        builder.Append("->");
+        foreach (var output in outputs)
+        {
+            builder.Append(output).Append(';');
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,542 @@
+using AiServe.Core.Inference;
+
+namespace AiServe.Core.Scheduling;
+
+/// <summary>
+/// The scheduler of one model version: a bounded priority queue in front of <c>instance_count</c> workers that
+/// share the version's <see cref="IModelInstance"/> (an ONNX Runtime session is thread-safe, so workers are
+/// concurrent runs of one session rather than copies of the weights).
+/// <para>
+/// Threading: the queue is guarded by <c>_lock</c>, held only to add, remove or pick requests, never while a model
+/// runs. Each request owns a <see cref="WorkItem"/> whose completion is claimed once (result, error, deadline or
+/// cancellation: whichever comes first wins); late results of a request that already failed are dropped.
+/// </para>
+/// </summary>
+public sealed class DynamicBatcher : IInferenceScheduler
+{
+    private readonly IModelInstance _instance;
+    private readonly BatchingOptions _options;
+    private readonly TimeProvider _time;
+    private readonly string _owner;
+    private readonly Lock _lock = new();
+    private readonly SortedDictionary<int, LinkedList<WorkItem>> _queues = [];
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly OrderedCompleter? _completer;
+    private readonly Task[] _workers;
+    private long _sequence;
+    private int _queued;
+    private int _running;
+    private bool _stopped;
+
+    /// <summary>Starts the workers.</summary>
+    /// <param name="instance">The loaded model; not owned (the version disposes it after the scheduler).</param>
+    /// <param name="options">Batching and queue settings.</param>
+    /// <param name="timeProvider">Time for queue delays and deadlines.</param>
+    /// <param name="owner">"model 'x' version n", for error messages.</param>
+    public DynamicBatcher(IModelInstance instance, BatchingOptions options, TimeProvider timeProvider, string owner)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _instance = instance;
+        _options = options;
+        _time = timeProvider;
+        _owner = owner;
+        _completer = options.PreserveOrdering ? new OrderedCompleter() : null;
+        _workers = new Task[Math.Max(1, options.InstanceCount)];
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = Task.Run(WorkAsync);
+        }
+    }
+
+    /// <inheritdoc />
+    public int QueuedRequests => Volatile.Read(ref _queued);
+
+    /// <inheritdoc />
+    public int RunningBatches => Volatile.Read(ref _running);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Tensor>> ScheduleAsync(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, ScheduleOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(options);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromException<IReadOnlyList<Tensor>>(Cancelled());
+        }
+
+        var timeout = Cap(options.Timeout, _options.DefaultTimeout);
+        if (timeout is { } t && t <= TimeSpan.Zero)
+        {
+            return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(t, "before it was queued"));
+        }
+
+        var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
+        var item = new WorkItem(this, inputs, outputs, _options.Batching ? BatchAssembler.Key(inputs, outputs) : null, rows, options.EffectivePriority);
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return Task.FromException<IReadOnlyList<Tensor>>(new InferenceException(InferenceErrorCode.Unavailable, $"{_owner} is shutting down"));
+            }
+
+            if (_queued >= _options.MaxQueueSize)
+            {
+                return Task.FromException<IReadOnlyList<Tensor>>(new InferenceException(InferenceErrorCode.ResourceExhausted,
+                    $"the queue of {_owner} is full ({_options.MaxQueueSize} requests waiting); retry later"));
+            }
+
+            item.Sequence = _sequence++;
+            if (!_queues.TryGetValue(item.Priority, out var queue))
+            {
+                _queues[item.Priority] = queue = new LinkedList<WorkItem>();
+            }
+
+            item.Node = queue.AddLast(item);
+            _queued++;
+        }
+
+        // Arm cancellation and the deadline after queueing, so that a failure can always find the item to remove.
+        item.Arm(timeout, cancellationToken);
+        _signal.Release();
+        return item.Task;
+    }
+
+    /// <summary>Stops taking requests, fails those still queued, and waits for running batches to finish.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<WorkItem> left;
+        lock (_lock)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
+            left = _queues.Values.SelectMany(q => q).ToList();
+        }
+
+        foreach (var item in left)
+        {
+            item.Fail(new InferenceException(InferenceErrorCode.Unavailable, $"{_owner} was unloaded before the request ran"));
+        }
+
+        await _stop.CancelAsync();
+        _signal.Release(_workers.Length);
+        try
+        {
+            await Task.WhenAll(_workers);
+        }
+        catch (OperationCanceledException)
+        {
+            // Workers end by cancellation.
+        }
+
+        _stop.Dispose();
+        _signal.Dispose();
+    }
+
+    private async Task WorkAsync()
+    {
+        var stop = _stop.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            while (!stop.IsCancellationRequested)
+            {
+                var batch = await NextBatchAsync(stop);
+                if (batch is null)
+                {
+                    break;
+                }
+
+                Run(batch);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the next batch: the oldest request of the highest priority, joined (when batching) by queued requests
+    /// that can merge with it, up to the batch size limit. Waits up to the queue delay for a fuller batch unless the
+    /// batch is full or of a preferred size. Null when the queue is empty.
+    /// </summary>
+    private async Task<List<WorkItem>?> NextBatchAsync(CancellationToken stop)
+    {
+        while (true)
+        {
+            TimeSpan wait;
+            lock (_lock)
+            {
+                var head = FirstLive();
+                if (head is null)
+                {
+                    return null;
+                }
+
+                var batch = new List<WorkItem> { head };
+                var rows = head.Rows;
+                if (_options.Batching)
+                {
+                    foreach (var queue in _queues.Values)
+                    {
+                        for (var node = queue.First; node is not null && rows < _options.MaxBatchSize; node = node.Next)
+                        {
+                            var item = node.Value;
+                            if (item != head && !item.IsCompleted && item.Key == head.Key && rows + item.Rows <= _options.MaxBatchSize)
+                            {
+                                batch.Add(item);
+                                rows += item.Rows;
+                            }
+                        }
+                    }
+                }
+
+                var waited = _time.GetElapsedTime(head.EnqueuedAt);
+                wait = _options.MaxQueueDelay - waited;
+                var full = !_options.Batching || rows >= _options.MaxBatchSize || _options.PreferredBatchSizes.Contains((int)rows);
+                if (full || wait <= TimeSpan.Zero || _stopped)
+                {
+                    foreach (var item in batch)
+                    {
+                        Remove(item);
+                    }
+
+                    return batch;
+                }
+            }
+
+            // Let more requests arrive; re-form the batch after the delay (requests may have left meanwhile).
+            await Task.Delay(wait, _time, stop);
+        }
+    }
+
+    private WorkItem? FirstLive()
+    {
+        foreach (var queue in _queues.Values)
+        {
+            while (queue.First is { } node)
+            {
+                if (!node.Value.IsCompleted)
+                {
+                    return node.Value;
+                }
+
+                Remove(node.Value);
+            }
+        }
+
+        return null;
+    }
+
+    private void Remove(WorkItem item)
+    {
+        if (item.Node is { List: { } list } node)
+        {
+            list.Remove(node);
+            item.Node = null;
+            _queued--;
+        }
+    }
+
+    /// <summary>Removes a failed item from the queue; true when it was still there (no worker has it).</summary>
+    private bool RemoveQueued(WorkItem item)
+    {
+        lock (_lock)
+        {
+            var queued = item.Node is not null;
+            Remove(item);
+            return queued;
+        }
+    }
+
+    private void Run(List<WorkItem> batch)
+    {
+        try
+        {
+            // Drop requests that failed (deadline, cancellation) between picking and running.
+            var live = batch.Where(i => !i.IsCompleted).ToList();
+            if (live.Count > 0)
+            {
+                RunLive(live);
+            }
+        }
+        finally
+        {
+            batch.ForEach(i => i.Dispose());
+        }
+    }
+
+    private void RunLive(List<WorkItem> batch)
+    {
+        batch.ForEach(i => i.MarkStarted());
+        Interlocked.Increment(ref _running);
+        using var abort = batch.Count == 1 ? null : new BatchAbort(batch);
+        try
+        {
+            var token = batch.Count == 1 ? batch[0].Abort : abort!.Token;
+            var outputs = batch[0].Outputs;
+            if (batch.Count == 1)
+            {
+                batch[0].Succeed(_instance.Run(batch[0].Inputs, outputs, token));
+                return;
+            }
+
+            var inputs = new Tensor[batch[0].Inputs.Count];
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                var name = batch[0].Inputs[i].Name;
+                inputs[i] = BatchAssembler.Concat(name, batch.Select(b => b.Inputs[i]).ToArray());
+            }
+
+            var results = _instance.Run(inputs, outputs, token);
+            var rows = batch.Select(b => b.Rows).ToArray();
+            var split = results.Select(r => BatchAssembler.Split(r, rows)).ToArray();
+            for (var b = 0; b < batch.Count; b++)
+            {
+                var mine = new Tensor[split.Length];
+                for (var o = 0; o < split.Length; o++)
+                {
+                    mine[o] = split[o][b];
+                }
+
+                batch[b].Succeed(mine);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Every request of the batch has already failed with its own reason (deadline or cancellation).
+        }
+        catch (InferenceException ex)
+        {
+            batch.ForEach(i => i.Fail(ex));
+        }
+#pragma warning disable CA1031 // A failing run must fail its requests, never the worker.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var error = new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex);
+            batch.ForEach(i => i.Fail(error));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private static TimeSpan? Cap(TimeSpan? requested, TimeSpan? limit) =>
+        (requested, limit) switch
+        {
+            ({ } r, { } l) => r < l ? r : l,
+            ({ } r, null) => r,
+            (null, { } l) => l,
+            _ => null,
+        };
+
+    private InferenceException Cancelled() => new(InferenceErrorCode.Cancelled, $"the request to {_owner} was cancelled");
+
+    private InferenceException DeadlineExceeded(TimeSpan timeout, string where) =>
+        new(InferenceErrorCode.DeadlineExceeded, $"the request's deadline of {timeout.TotalMilliseconds:0.###} ms passed {where} ({_owner})");
+
+    /// <summary>One queued request. Completion is claimed exactly once through <see cref="TryClaim"/>.</summary>
+    private sealed class WorkItem(DynamicBatcher owner, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, string? key, long rows, int priority) : IDisposable
+    {
+        private readonly TaskCompletionSource<IReadOnlyList<Tensor>> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenSource _abort = new();
+        private CancellationTokenRegistration _cancellation;
+        private ITimer? _deadline;
+        private int _claimed;
+        private volatile bool _started;
+
+        public IReadOnlyList<Tensor> Inputs { get; } = inputs;
+
+        public IReadOnlyList<string> Outputs { get; } = outputs;
+
+        public string? Key { get; } = key;
+
+        public long Rows { get; } = rows;
+
+        public int Priority { get; } = priority;
+
+        public long Sequence { get; set; }
+
+        public long EnqueuedAt { get; } = owner._time.GetTimestamp();
+
+        public LinkedListNode<WorkItem>? Node { get; set; }
+
+        public Task<IReadOnlyList<Tensor>> Task => _tcs.Task;
+
+        public bool IsCompleted => Volatile.Read(ref _claimed) != 0;
+
+        /// <summary>Cancels the run of this request alone (a single-request batch passes it to the runtime).</summary>
+        public CancellationToken Abort => _abort.Token;
+
+        public void Arm(TimeSpan? timeout, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken.Register(static s => ((WorkItem)s!).Fail(((WorkItem)s!).Owner.Cancelled()), this);
+            }
+
+            if (timeout is { } t)
+            {
+                _deadline = owner._time.CreateTimer(
+                    static s =>
+                    {
+                        var item = (WorkItem)s!;
+                        item.Fail(item.Owner.DeadlineExceeded(item._timeout, item._started ? "while it was running" : "while it was queued"));
+                    },
+                    this, t, Timeout.InfiniteTimeSpan);
+                _timeout = t;
+            }
+        }
+
+        private TimeSpan _timeout;
+
+        private DynamicBatcher Owner => owner;
+
+        public void Succeed(IReadOnlyList<Tensor> result)
+        {
+            if (TryClaim())
+            {
+                Complete(() => _tcs.TrySetResult(result));
+            }
+        }
+
+        public void Fail(Exception error)
+        {
+            if (!TryClaim())
+            {
+                return;
+            }
+
+            var neverRan = owner.RemoveQueued(this);
+            _tcs.TrySetException(error);
+            owner._completer?.Skip(Sequence);
+            if (neverRan)
+            {
+                // Still queued, so no worker holds it: this is the last use.
+                _abort.Dispose();
+                return;
+            }
+
+            try
+            {
+                _abort.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run already ended and disposed it.
+            }
+        }
+
+        /// <summary>Called by the worker that ran (or dropped) the item, once its run is over.</summary>
+        public void Dispose() => _abort.Dispose();
+
+        public void MarkStarted() => _started = true;
+
+        private bool TryClaim()
+        {
+            if (Interlocked.Exchange(ref _claimed, 1) != 0)
+            {
+                return false;
+            }
+
+            _cancellation.Dispose();
+            _deadline?.Dispose();
+            return true;
+        }
+
+        private void Complete(Action release)
+        {
+            if (owner._completer is { } completer)
+            {
+                completer.Complete(Sequence, release);
+            }
+            else
+            {
+                release();
+            }
+        }
+    }
+
+    /// <summary>Cancels a merged run once every request in it has failed (nobody is left to want the result).</summary>
+    private sealed class BatchAbort : IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private readonly List<CancellationTokenRegistration> _registrations = [];
+        private int _live;
+
+        public BatchAbort(List<WorkItem> batch)
+        {
+            _live = batch.Count;
+            foreach (var item in batch)
+            {
+                _registrations.Add(item.Abort.Register(static s =>
+                {
+                    var self = (BatchAbort)s!;
+                    if (Interlocked.Decrement(ref self._live) == 0)
+                    {
+                        self._cts.Cancel();
+                    }
+                }, this));
+            }
+        }
+
+        public CancellationToken Token => _cts.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+
+            _cts.Dispose();
+        }
+    }
+
+    /// <summary>Releases results in arrival order: a result waits for every earlier request to be answered or to fail.</summary>
+    private sealed class OrderedCompleter
+    {
+        private readonly Lock _lock = new();
+        private readonly SortedDictionary<long, Action?> _pending = [];
+        private long _next;
+
+        public void Complete(long sequence, Action release) => Add(sequence, release);
+
+        public void Skip(long sequence) => Add(sequence, null);
+
+        private void Add(long sequence, Action? release)
+        {
+            var ready = new List<Action>();
+            lock (_lock)
+            {
+                _pending[sequence] = release;
+                while (_pending.Remove(_next, out var action))
+                {
+                    if (action is not null)
+                    {
+                        ready.Add(action);
+                    }
+
+                    _next++;
+                }
+            }
+
+            foreach (var action in ready)
+            {
+                action();
+            }
+        }
+    }
+}
