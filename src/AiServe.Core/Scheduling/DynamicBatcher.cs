@@ -215,8 +215,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 }
             }
 
-            // Let more requests arrive; re-form the batch after the delay (requests may have left meanwhile).
-            await Task.Delay(wait, _time, stop);
+            // Let more requests arrive: re-form the batch when one does (it may complete a preferred size) or when
+            // the delay ends. A signal taken here is not lost: this worker keeps taking batches until the queue is empty.
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var arrival = _signal.WaitAsync(waiting.Token);
+            var delay = Task.Delay(wait, _time, waiting.Token);
+            await Task.WhenAny(arrival, delay);
+            await waiting.CancelAsync();
+            await Task.WhenAll(arrival, delay).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            stop.ThrowIfCancellationRequested();
         }
     }
 

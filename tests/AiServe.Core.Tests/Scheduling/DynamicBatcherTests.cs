@@ -1,0 +1,392 @@
+using System.Collections.Concurrent;
+using AiServe.Core.Inference;
+using AiServe.Core.Scheduling;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AiServe.Core.Tests.Scheduling;
+
+public sealed class DynamicBatcherTests : IAsyncDisposable
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly GatedInstance _instance = new();
+    private DynamicBatcher? _batcher;
+
+    public async ValueTask DisposeAsync()
+    {
+        _instance.OpenAll();
+        if (_batcher is not null)
+        {
+            await _batcher.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Schedule_RequestsQueuedWhileBusy_MergedIntoOneRunAndSplitBack()
+    {
+        var batcher = Create(Options(maxBatch: 8));
+        var first = Schedule(batcher, Rows(1, 100f));
+        await _instance.WaitForRunsAsync(1);
+        var second = Schedule(batcher, Rows(2, 200f));
+        var third = Schedule(batcher, Rows(1, 300f));
+
+        _instance.OpenAll();
+        var results = await Task.WhenAll(first, second, third);
+
+        Assert.Equal([1L, 3], _instance.BatchRows);
+        Assert.Equal([101f, 102f], results[0][0].AsSpan<float>().ToArray());
+        Assert.Equal([2L, 2], results[1][0].Shape);
+        Assert.Equal([201f, 202f, 203f, 204f], results[1][0].AsSpan<float>().ToArray());
+        Assert.Equal([301f, 302f], results[2][0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Schedule_DifferentInnerShapes_NeverMerged()
+    {
+        var batcher = Create(Options(maxBatch: 8));
+        var first = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var narrow = Schedule(batcher, Rows(1, 10f));
+        var wide = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
+
+        _instance.OpenAll();
+        await Task.WhenAll(first, narrow, wide);
+
+        var wideResult = await wide;
+        Assert.Equal([1L, 1, 1], _instance.BatchRows);
+        Assert.Equal([2f, 3f, 4f], wideResult[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Schedule_MoreRowsThanMaxBatch_SplitIntoBatchesWithinLimit()
+    {
+        var batcher = Create(Options(maxBatch: 4));
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var queued = Enumerable.Range(0, 5).Select(i => Schedule(batcher, Rows(2, i * 10f))).ToArray();
+
+        _instance.OpenAll();
+        await Task.WhenAll(queued.Append(blocker));
+
+        Assert.All(_instance.BatchRows, rows => Assert.True(rows <= 4));
+        Assert.Equal(11, _instance.BatchRows.Sum());
+        Assert.Equal([4L, 4, 2], _instance.BatchRows.Skip(1));
+    }
+
+    [Fact]
+    public async Task Schedule_BatchingDisabled_EachRequestRunsAlone()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var a = Schedule(batcher, Rows(1, 0f));
+        var b = Schedule(batcher, Rows(1, 0f));
+
+        _instance.OpenAll();
+        await Task.WhenAll(blocker, a, b);
+
+        Assert.Equal([1L, 1, 1], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_HigherPriority_RunsFirst()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var low = Schedule(batcher, Rows(1, 1000f), new ScheduleOptions(Priority: 5));
+        var normal = Schedule(batcher, Rows(1, 2000f));
+        var high = Schedule(batcher, Rows(1, 3000f), new ScheduleOptions(Priority: 1));
+
+        _instance.OpenAll();
+        await Task.WhenAll(blocker, low, normal, high);
+
+        Assert.Equal([0f, 3000f, 1000f, 2000f], _instance.FirstValues);
+    }
+
+    [Fact]
+    public async Task Schedule_QueueFull_RefusedAtOnceWithResourceExhausted()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueSize = 2 });
+        var running = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var queued = new[] { Schedule(batcher, Rows(1, 0f)), Schedule(batcher, Rows(1, 0f)) };
+
+        var refused = Schedule(batcher, Rows(1, 0f));
+
+        Assert.True(refused.IsFaulted);
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => refused);
+        Assert.Equal(InferenceErrorCode.ResourceExhausted, ex.Code);
+        Assert.Contains("queue of m is full (2 requests waiting)", ex.Message, StringComparison.Ordinal);
+        _instance.OpenAll();
+        await Task.WhenAll(queued.Append(running));
+    }
+
+    [Fact]
+    public async Task Schedule_DeadlinePassesWhileQueued_DeadlineExceededAndNeverRuns()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var late = Schedule(batcher, Rows(1, 5f), new ScheduleOptions(Timeout: TimeSpan.FromMilliseconds(10)));
+
+        _time.Advance(TimeSpan.FromMilliseconds(11));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => late);
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, ex.Code);
+        Assert.Contains("while it was queued", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, batcher.QueuedRequests);
+        _instance.OpenAll();
+        await blocker;
+        Assert.Equal([0f], _instance.FirstValues);
+    }
+
+    [Fact]
+    public async Task Schedule_DeadlinePassesWhileRunning_DeadlineExceededAndRunCancelled()
+    {
+        var batcher = Create(Options(maxBatch: 8));
+        var request = Schedule(batcher, Rows(1, 0f), new ScheduleOptions(Timeout: TimeSpan.FromMilliseconds(10)));
+        await _instance.WaitForRunsAsync(1);
+
+        _time.Advance(TimeSpan.FromMilliseconds(11));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => request);
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, ex.Code);
+        Assert.Contains("while it was running", ex.Message, StringComparison.Ordinal);
+        Assert.True(await _instance.CancelledRuns.Reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Schedule_ModelDefaultTimeout_CapsLongerRequestTimeout()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { DefaultTimeout = TimeSpan.FromMilliseconds(5) });
+        var request = Schedule(batcher, Rows(1, 0f), new ScheduleOptions(Timeout: TimeSpan.FromSeconds(10)));
+        await _instance.WaitForRunsAsync(1);
+
+        _time.Advance(TimeSpan.FromMilliseconds(6));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => request);
+        Assert.Contains("deadline of 5 ms", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedule_CallerCancelsWhileQueued_CancelledAndNeverRuns()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        using var cts = new CancellationTokenSource();
+        var cancelled = batcher.ScheduleAsync([Rows(1, 7f)], ["y"], ScheduleOptions.None, cts.Token);
+
+        await cts.CancelAsync();
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => cancelled);
+        Assert.Equal(InferenceErrorCode.Cancelled, ex.Code);
+        _instance.OpenAll();
+        await blocker;
+        await _batcher!.DisposeAsync();
+        Assert.DoesNotContain(7f, _instance.FirstValues);
+    }
+
+    [Fact]
+    public async Task Schedule_QueueDelay_WaitsForMoreRequestsThenRunsOneBatch()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+
+        var first = Schedule(batcher, Rows(1, 0f));
+        var second = Schedule(batcher, Rows(1, 10f));
+        await AdvanceUntil(() => first.IsCompleted);
+        await Task.WhenAll(first, second);
+
+        Assert.Equal([2L], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_PreferredBatchSizeReached_RunsWithoutWaitingForDelay()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [2] });
+
+        var first = Schedule(batcher, Rows(1, 0f));
+        var second = Schedule(batcher, Rows(1, 10f));
+        await Task.WhenAll(first, second);
+
+        Assert.Equal([2L], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_PreserveOrdering_LaterResultWaitsForEarlierOne()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, InstanceCount = 2, PreserveOrdering = true });
+        _instance.Hold = v => v == 1f;
+        var slow = Schedule(batcher, Rows(1, 1f));
+        await _instance.WaitForRunsAsync(1);
+        var fast = Schedule(batcher, Rows(1, 2f));
+        await _instance.WaitForRunsAsync(2);
+        await _instance.WaitForFinishedAsync(1);
+
+        Assert.False(fast.IsCompleted);
+        _instance.OpenAll();
+        await Task.WhenAll(slow, fast);
+    }
+
+    [Fact]
+    public async Task Schedule_WithoutPreserveOrdering_LaterResultDoesNotWait()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, InstanceCount = 2 });
+        _instance.Hold = v => v == 1f;
+        var slow = Schedule(batcher, Rows(1, 1f));
+        await _instance.WaitForRunsAsync(1);
+
+        var fast = await Schedule(batcher, Rows(1, 2f));
+
+        Assert.False(slow.IsCompleted);
+        Assert.Equal([3f, 4f], fast[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Dispose_QueuedRequests_FailUnavailable()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var running = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var queued = Schedule(batcher, Rows(1, 0f));
+
+        var disposing = batcher.DisposeAsync().AsTask();
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => queued);
+        _instance.OpenAll();
+        await disposing;
+        await running;
+
+        Assert.Equal(InferenceErrorCode.Unavailable, ex.Code);
+    }
+
+    [Fact]
+    public async Task Schedule_RunFails_EveryRequestOfBatchGetsError()
+    {
+        _instance.Fail = true;
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => Schedule(batcher, Rows(1, 0f)));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+    }
+
+    [Fact]
+    public void FromConfig_Defaults_BatchingOnForBatchDimension()
+    {
+        var on = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig { MaxBatchSize = 16 });
+        var off = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig());
+
+        Assert.True(on.Batching);
+        Assert.Equal(16, on.MaxBatchSize);
+        Assert.Equal(BatchingOptions.DefaultMaxQueueSize, on.MaxQueueSize);
+        Assert.False(off.Batching);
+        Assert.Equal(1, off.InstanceCount);
+    }
+
+    private DynamicBatcher Create(BatchingOptions options) => _batcher = new DynamicBatcher(_instance, options, _time, "m");
+
+    private static BatchingOptions Options(int maxBatch) =>
+        new(true, maxBatch, [], TimeSpan.Zero, 100, false, null, 1);
+
+    private static Task<IReadOnlyList<Tensor>> Schedule(DynamicBatcher batcher, Tensor x, ScheduleOptions? options = null) =>
+        batcher.ScheduleAsync([x], ["y"], options ?? ScheduleOptions.None, CancellationToken.None);
+
+    /// <summary>A [rows, 2] tensor counting up from <paramref name="start"/>.</summary>
+    private static Tensor Rows(int rows, float start) =>
+        Tensor.FromValues("x", TensorDataType.Fp32, [rows, 2], Enumerable.Range(0, rows * 2).Select(i => start + i).ToArray().AsSpan());
+
+    private async Task AdvanceUntil(Func<bool> done)
+    {
+        // Virtual time moves only here; the real-time bound just stops a broken batcher from hanging the test run.
+        for (var i = 0; i < 2000 && !done(); i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>A model y = x + 1 whose runs wait at a gate until the test opens it.</summary>
+    private sealed class GatedInstance : IModelInstance
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentQueue<long> _rows = new();
+        private readonly ConcurrentQueue<float> _first = new();
+        private int _started;
+        private int _finished;
+
+        public ModelSignature Signature { get; } = new([new TensorSpec("x", TensorDataType.Fp32, [-1, -1])], [new TensorSpec("y", TensorDataType.Fp32, [-1, -1])]);
+
+        public IReadOnlyList<long> BatchRows => _rows.ToArray();
+
+        public IReadOnlyList<float> FirstValues => _first.ToArray();
+
+        public System.Threading.Channels.Channel<bool> CancelledRuns { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
+
+        /// <summary>Which runs (by first input value) wait at the gate; all by default.</summary>
+        public Func<float, bool> Hold { get; set; } = _ => true;
+
+        public bool Fail { get; set; }
+
+        public void OpenAll() => _open.TrySetResult();
+
+        public async Task WaitForRunsAsync(int count)
+        {
+            for (var i = 0; i < 4000 && Volatile.Read(ref _started) < count; i++)
+            {
+                await Task.Delay(1);
+            }
+
+            Assert.True(Volatile.Read(ref _started) >= count, $"expected {count} runs to start");
+        }
+
+        public async Task WaitForFinishedAsync(int count)
+        {
+            for (var i = 0; i < 4000 && Volatile.Read(ref _finished) < count; i++)
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        public IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
+        {
+            var x = inputs[0];
+            var values = x.AsSpan<float>().ToArray();
+            _rows.Enqueue(x.ShapeSpan[0]);
+            _first.Enqueue(values[0]);
+            Interlocked.Increment(ref _started);
+            try
+            {
+                if (Hold(values[0]))
+                {
+                    try
+                    {
+                        _open.Task.Wait(cancellationToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        CancelledRuns.Writer.TryWrite(true);
+                        throw;
+                    }
+                }
+
+                if (Fail)
+                {
+                    throw new InferenceException(InferenceErrorCode.InvalidArgument, "bad input");
+                }
+
+                return [Tensor.FromValues("y", TensorDataType.Fp32, x.Shape.ToArray(), values.Select(v => v + 1).ToArray().AsSpan())];
+            }
+            finally
+            {
+                Interlocked.Increment(ref _finished);
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using AiServe.Core.Inference;
+using AiServe.Tests.Common;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiServe.Server.Tests.Protocols.OpenInference;
+
+/// <summary>Overload and deadlines over HTTP, on a fake model whose runs wait at a gate the test controls.</summary>
+public sealed class V2SchedulingTests : IDisposable
+{
+    private const string Request = """{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}""";
+
+    private readonly TempModelRepository _repo = new();
+    private readonly FakeModelBackend _backend = new();
+    private readonly ManualResetEventSlim _gate = new(false);
+
+    public V2SchedulingTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_repo.Root, "slow", "1"));
+        File.WriteAllText(Path.Combine(_repo.Root, "slow", "1", "model.onnx"), "ok");
+    }
+
+    public void Dispose()
+    {
+        _gate.Set();
+        _gate.Dispose();
+        _repo.Dispose();
+    }
+
+    [Fact]
+    public async Task Infer_QueueFull_Returns429WithRetryAfterAtOnce()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false, "max_queue_size": 1}}""");
+        using var _ = factory;
+        var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
+        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        var queued = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
+        await WaitUntil(() => factory.Manager.Resolve("slow").Scheduler!.QueuedRequests == 1);
+
+        using var content = new StringContent(Request);
+        using var refused = await client.PostAsync("/v2/models/slow/infer", content);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
+        Assert.Contains("is full", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        _gate.Set();
+        Assert.Equal(HttpStatusCode.OK, (await running).Status);
+        Assert.Equal(HttpStatusCode.OK, (await queued).Status);
+    }
+
+    [Fact]
+    public async Task Infer_TimeoutParameterPasses_Returns504()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/slow/infer",
+            """{"parameters": {"timeout": 20000}, "inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}""");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        Assert.Contains("deadline of 20 ms passed", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_RequestTimeoutHeaderPasses_Returns504()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        using var content = new StringContent(Request);
+        content.Headers.Add("X-Request-Timeout", "20");
+
+        using var response = await client.PostAsync("/v2/models/slow/infer", content);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Infer_ModelDefaultTimeout_AppliesWithoutRequestTimeout()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"default_timeout_ms": 20}}""");
+        using var _ = factory;
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        Assert.Contains("deadline of 20 ms", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"parameters": {"priority": -1}, "inputs": []}""", "parameters.priority must be a non-negative integer")]
+    [InlineData("""{"parameters": {"priority": "high"}, "inputs": []}""", "parameters.priority must be a non-negative integer")]
+    [InlineData("""{"parameters": {"timeout": -5}, "inputs": []}""", "parameters.timeout must be a non-negative integer number of microseconds")]
+    public async Task Infer_BadSchedulingParameters_Return400(string json, string message)
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        _gate.Set();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/slow/infer", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_BadTimeoutHeader_Returns400()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        using var content = new StringContent(Request);
+        content.Headers.Add("X-Request-Timeout", "soon");
+
+        using var response = await client.PostAsync("/v2/models/slow/infer", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("X-Request-Timeout must be a non-negative number of milliseconds", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_ClientDisconnectsWhileQueued_WorkIsDropped()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false}}""");
+        using var _ = factory;
+        var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
+        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        using var cts = new CancellationTokenSource();
+        using var content = new StringContent(Request);
+        var abandoned = client.PostAsync("/v2/models/slow/infer", content, cts.Token);
+        var scheduler = factory.Manager.Resolve("slow").Scheduler!;
+        await WaitUntil(() => scheduler.QueuedRequests == 1);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        await WaitUntil(() => scheduler.QueuedRequests == 0);
+        _gate.Set();
+        await running;
+
+        Assert.Equal(0, scheduler.QueuedRequests);
+        Assert.Equal(2, _backend.Loaded[0].Runs);
+    }
+
+    private async Task<(AiServeFactory, HttpClient)> StartAsync(string config)
+    {
+        _repo.WriteConfig("slow", config);
+        var factory = new AiServeFactory(_repo.Root, services: s => s.AddSingleton<IModelBackend>(_backend));
+        var client = await factory.StartAsync();
+
+        // Warm-up has run; from now on every run waits at the gate.
+        _backend.Loaded.ForEach(i => i.Gate = _gate);
+        return (factory, client);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        for (var i = 0; i < 2000 && !condition(); i++)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.True(condition(), "the condition did not come true");
+    }
+}
