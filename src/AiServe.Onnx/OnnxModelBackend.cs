@@ -7,6 +7,18 @@ namespace AiServe.Onnx;
 /// <summary>Loads ONNX files into ONNX Runtime sessions configured from model.json's <c>onnx</c> section.</summary>
 public sealed class OnnxModelBackend : IModelBackend
 {
+    /// <summary>Creates the backend with default options (global thread pools over every core).</summary>
+    public OnnxModelBackend()
+        : this(new OnnxBackendOptions())
+    {
+    }
+
+    /// <summary>Creates the backend; the first backend of the process decides the ONNX Runtime environment.</summary>
+    public OnnxModelBackend(OnnxBackendOptions options)
+    {
+        OnnxRuntimeEnvironment.EnsureCreated(options);
+    }
+
     /// <inheritdoc />
     public IModelInstance Load(ModelLoadRequest request)
     {
@@ -50,8 +62,6 @@ public sealed class OnnxModelBackend : IModelBackend
     {
         var options = new SessionOptions
         {
-            IntraOpNumThreads = config.IntraOpThreads,
-            InterOpNumThreads = config.InterOpThreads,
             ExecutionMode = config.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = config.GraphOptimizationLevel switch
             {
@@ -61,6 +71,18 @@ public sealed class OnnxModelBackend : IModelBackend
                 _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
             },
         };
+
+        if (OnnxRuntimeEnvironment.GlobalIntraOpThreads > 0 && config.IntraOpThreads == 0 && config.InterOpThreads == 0)
+        {
+            // Share the process-wide pool: the thread budget stays at the core count however many models load.
+            options.DisablePerSessionThreads();
+        }
+        else
+        {
+            // An explicit per-model thread count is an opt-out of the shared pool (see OnnxBackendOptions).
+            options.IntraOpNumThreads = config.IntraOpThreads;
+            options.InterOpNumThreads = config.InterOpThreads;
+        }
 
         foreach (var provider in config.ExecutionProviders)
         {

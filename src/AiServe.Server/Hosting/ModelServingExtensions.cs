@@ -19,7 +19,8 @@ internal static class ModelServingExtensions
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IModelBackend, OnnxModelBackend>();
+        services.AddOptions<OnnxBackendOptions>().BindConfiguration($"{AiServeOptions.SectionName}:Onnx");
+        services.AddSingleton<IModelBackend>(sp => new OnnxModelBackend(sp.GetRequiredService<IOptions<OnnxBackendOptions>>().Value));
         services.AddSingleton<IModelSource>(sp =>
             new FileSystemModelSource(RepositoryPath.Resolve(sp.GetRequiredService<IOptions<AiServeOptions>>().Value.Repository.Path)));
         services.AddSingleton<ModelManager>();
