@@ -125,8 +125,9 @@ public sealed class InferTensor
     /// <summary>The elements as <typeparamref name="T"/>[] (e.g. <c>GetData&lt;float&gt;()</c> for FP32).</summary>
     /// <typeparam name="T">The element type <see cref="V2DataTypes.ElementType"/> names for this datatype.</typeparam>
     /// <exception cref="InvalidOperationException">The tensor holds another element type.</exception>
-    public T[] GetData<T>() => Data as T[]
-        ?? throw new InvalidOperationException($"tensor '{Name}' is {Datatype} and holds {Data.GetType().Name}, not {typeof(T).Name}[]");
+    public T[] GetData<T>() => Data.GetType() == typeof(T[])
+        ? (T[])Data
+        : throw new InvalidOperationException($"tensor '{Name}' is {Datatype} and holds {Data.GetType().Name}, not {typeof(T).Name}[]");
 
     /// <summary>The elements of a BYTES tensor decoded as UTF-8 strings.</summary>
     /// <exception cref="InvalidOperationException">The tensor is not BYTES.</exception>

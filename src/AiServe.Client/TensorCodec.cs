@@ -17,28 +17,31 @@ internal static class TensorCodec
     public static void WriteJsonData(Utf8JsonWriter writer, InferTensor tensor)
     {
         writer.WriteStartArray();
-        switch (tensor.Data)
+        // Switch on the datatype, not the array's type: the CLR lets long[] pass as ulong[] (and int[] as uint[]...),
+        // so a type pattern could pick the wrong reading of the same bits.
+        switch (tensor.Datatype)
         {
-            case bool[] a: foreach (var v in a) { writer.WriteBooleanValue(v); } break;
-            case byte[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case sbyte[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case ushort[] a when tensor.Datatype == V2DataTypes.UInt16: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case short[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case uint[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case int[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case ulong[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case long[] a: foreach (var v in a) { writer.WriteNumberValue(v); } break;
-            case float[] a: foreach (var v in a) { WriteDouble(writer, v, float.IsFinite(v)); } break;
-            case double[] a: foreach (var v in a) { WriteDouble(writer, v, double.IsFinite(v)); } break;
-            case byte[][] a:
-                for (var i = 0; i < a.Length; i++)
+            case V2DataTypes.Bool: foreach (var v in (bool[])tensor.Data) { writer.WriteBooleanValue(v); } break;
+            case V2DataTypes.UInt8: foreach (var v in (byte[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.Int8: foreach (var v in (sbyte[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.UInt16: foreach (var v in (ushort[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.Int16: foreach (var v in (short[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.UInt32: foreach (var v in (uint[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.Int32: foreach (var v in (int[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.UInt64: foreach (var v in (ulong[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.Int64: foreach (var v in (long[])tensor.Data) { writer.WriteNumberValue(v); } break;
+            case V2DataTypes.Fp32: foreach (var v in (float[])tensor.Data) { WriteDouble(writer, v, float.IsFinite(v)); } break;
+            case V2DataTypes.Fp64: foreach (var v in (double[])tensor.Data) { WriteDouble(writer, v, double.IsFinite(v)); } break;
+            case V2DataTypes.Bytes:
+                var elements = (byte[][])tensor.Data;
+                for (var i = 0; i < elements.Length; i++)
                 {
-                    if (!Utf8.IsValid(a[i]))
+                    if (!Utf8.IsValid(elements[i]))
                     {
                         throw new ArgumentException($"element {i} of BYTES tensor '{tensor.Name}' is not valid UTF-8, which JSON cannot carry; send it as binary data");
                     }
 
-                    writer.WriteStringValue(a[i]);
+                    writer.WriteStringValue(elements[i]);
                 }
 
                 break;
@@ -69,6 +72,8 @@ internal static class TensorCodec
     {
         switch (tensor.Data)
         {
+            // Only bool[] and byte[][] need their own encoding; every other type is its little-endian bytes, whatever
+            // the element type, so the CLR's long[]/ulong[] aliasing does not matter here.
             case bool[] a:
                 var span = output.GetSpan(a.Length);
                 for (var i = 0; i < a.Length; i++)
@@ -88,17 +93,7 @@ internal static class TensorCodec
 
                 break;
             case byte[] a: output.Write(a); break;
-            case sbyte[] a: WriteFixed<sbyte>(output, a); break;
-            case ushort[] a: WriteFixed<ushort>(output, a); break;
-            case short[] a: WriteFixed<short>(output, a); break;
-            case uint[] a: WriteFixed<uint>(output, a); break;
-            case int[] a: WriteFixed<int>(output, a); break;
-            case ulong[] a: WriteFixed<ulong>(output, a); break;
-            case long[] a: WriteFixed<long>(output, a); break;
-            case Half[] a: WriteFixed<Half>(output, a); break;
-            case float[] a: WriteFixed<float>(output, a); break;
-            case double[] a: WriteFixed<double>(output, a); break;
-            default: throw new ArgumentException($"tensor '{tensor.Name}' holds an unsupported array type {tensor.Data.GetType().Name}");
+            default: WriteFixed(output, tensor.Data, V2DataTypes.ElementSize(tensor.Datatype)); break;
         }
     }
 
@@ -239,25 +234,21 @@ internal static class TensorCodec
         return float.IsNaN(value) ? (ushort)((bits >> 16) | 0x40) : (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
-    private static void WriteFixed<T>(IBufferWriter<byte> output, T[] data)
-        where T : unmanaged
+    private static void WriteFixed(IBufferWriter<byte> output, Array data, int size)
     {
-        var bytes = MemoryMarshal.AsBytes(data.AsSpan());
-        if (BitConverter.IsLittleEndian)
-        {
-            output.Write(bytes);
-            return;
-        }
-
-        var size = bytes.Length / Math.Max(data.Length, 1);
-        var target = output.GetSpan(bytes.Length)[..bytes.Length];
+        var length = data.Length * size;
+        var bytes = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(data), length);
+        var target = output.GetSpan(length)[..length];
         bytes.CopyTo(target);
-        for (var i = 0; i < target.Length; i += size)
+        if (!BitConverter.IsLittleEndian)
         {
-            target.Slice(i, size).Reverse();
+            for (var i = 0; i < target.Length; i += size)
+            {
+                target.Slice(i, size).Reverse();
+            }
         }
 
-        output.Advance(bytes.Length);
+        output.Advance(length);
     }
 
     private static T[] ReadFixed<T>(ReadOnlySpan<byte> bytes)
