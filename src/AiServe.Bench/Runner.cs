@@ -23,10 +23,12 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         var progress = new StepProgress(concurrency, start, measure, end);
         Current = progress;
 
+        // Each worker's first request starts here, on this thread, up to its first await: queueing the workers with
+        // Task.Run instead could let a busy thread pool start them late, even after the window has closed.
         var workers = new Task<WorkerResult>[concurrency];
         for (var i = 0; i < concurrency; i++)
         {
-            workers[i] = Task.Run(() => WorkAsync(progress, cancellationToken), CancellationToken.None);
+            workers[i] = WorkAsync(progress, cancellationToken);
         }
 
         var results = await Task.WhenAll(workers);
