@@ -1,0 +1,154 @@
+using System.Globalization;
+
+namespace AiServe.Bench;
+
+/// <summary>Parses the command line by hand: <c>--name value</c> or <c>--name=value</c>; every mistake is a <see cref="BenchOptionsException"/>.</summary>
+internal static class BenchOptionsParser
+{
+    public const string Usage = """
+        aiserve-bench: closed-loop load generator for Open Inference Protocol (KServe V2) REST servers.
+
+        Usage:
+          aiserve-bench --model NAME [options]
+
+        Options:
+          --url URL               server root (default http://127.0.0.1:8080)
+          --model NAME            model to load (required)
+          --version V             model version (default: the server's choice)
+          --protocol P            rest-json | rest-binary (default rest-json)
+          --batch N               inferences per request: dimension 0 of random inputs (default 1)
+          --concurrency LIST      comma-separated worker counts, one step each (default 1), e.g. 1,4,16,64
+          --duration SECONDS      measured time per step (default 10)
+          --warmup SECONDS        unmeasured time before each step (default 2)
+          --input-file PATH       send this JSON V2 infer request instead of random inputs
+                                  (its first input's dimension 0 is the batch unless --batch is given)
+          --seed N                seed of the random inputs (default 42)
+          --timeout SECONDS       per-request timeout (default 30)
+          --out PREFIX            write PREFIX.json and PREFIX.md (a directory: DIR/results.*)
+          -h, --help              show this text
+
+        Random inputs follow the model's metadata: a -1 in dimension 0 becomes --batch, any other -1 becomes 1.
+        Throughput is inferences/s = successful requests/s x batch. Ctrl+C stops early and still reports.
+        """;
+
+    /// <exception cref="BenchOptionsException">An unknown option, a missing or malformed value, or no --model.</exception>
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help" or "-?")
+            {
+                return options with { Help = true };
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new BenchOptionsException($"unexpected argument '{arg}'; options start with --");
+            }
+
+            string name;
+            string? inline = null;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                name = arg[..eq];
+                inline = arg[(eq + 1)..];
+            }
+            else
+            {
+                name = arg;
+            }
+
+            string Value()
+            {
+                if (inline is not null)
+                {
+                    return inline;
+                }
+
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new BenchOptionsException($"{name} needs a value");
+                }
+
+                return args[++i];
+            }
+
+            options = name switch
+            {
+                "--url" => options with { Url = ParseUrl(Value()) },
+                "--model" => options with { Model = NotEmpty(name, Value()) },
+                "--version" => options with { Version = NotEmpty(name, Value()) },
+                "--protocol" => options with { Protocol = ParseProtocol(Value()) },
+                "--batch" => options with { Batch = PositiveInt(name, Value()), BatchGiven = true },
+                "--concurrency" => options with { Concurrency = ParseList(name, Value()) },
+                "--duration" => options with { Duration = Seconds(name, Value(), allowZero: false) },
+                "--warmup" => options with { Warmup = Seconds(name, Value(), allowZero: true) },
+                "--input-file" => options with { InputFile = NotEmpty(name, Value()) },
+                "--seed" => options with { Seed = Int(name, Value()) },
+                "--timeout" => options with { Timeout = Seconds(name, Value(), allowZero: false) },
+                "--out" => options with { Out = NotEmpty(name, Value()) },
+                _ => throw new BenchOptionsException($"unknown option '{name}'"),
+            };
+        }
+
+        if (options.Model.Length == 0)
+        {
+            throw new BenchOptionsException("--model is required");
+        }
+
+        return options;
+    }
+
+    private static Uri ParseUrl(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new BenchOptionsException($"--url must be an absolute http:// or https:// URL, got '{value}'");
+        }
+
+        // A trailing slash makes the URL a root that paths are appended to.
+        return uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+    }
+
+    private static BenchProtocol ParseProtocol(string value) => value switch
+    {
+        "rest-json" => BenchProtocol.RestJson,
+        "rest-binary" => BenchProtocol.RestBinary,
+        _ => throw new BenchOptionsException($"--protocol must be rest-json or rest-binary, got '{value}'"),
+    };
+
+    private static int[] ParseList(string name, string value)
+    {
+        var parts = value.Split(',', StringSplitOptions.TrimEntries);
+        var list = parts.Select(p => PositiveInt(name, p)).ToArray();
+        return list.Length > 0 ? list : throw new BenchOptionsException($"{name} needs at least one number");
+    }
+
+    private static int Int(string name, string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new BenchOptionsException($"{name} must be an integer, got '{value}'");
+
+    private static int PositiveInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new BenchOptionsException($"{name} must be a positive integer, got '{value}'");
+
+    private static TimeSpan Seconds(string name, string value, bool allowZero)
+    {
+        if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+            || !double.IsFinite(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds / 2 || (seconds == 0 && !allowZero))
+        {
+            throw new BenchOptionsException($"{name} must be a {(allowZero ? "non-negative" : "positive")} number of seconds, got '{value}'");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    private static string NotEmpty(string name, string value) =>
+        value.Length > 0 ? value : throw new BenchOptionsException($"{name} needs a non-empty value");
+}

@@ -1,0 +1,148 @@
+using AiServe.Bench;
+using AiServe.Bench.Reporting;
+using AiServe.Client;
+
+// aiserve-bench: parse options -> check the server and model -> build one encoded request -> run each concurrency
+// step -> report to the console, and to PREFIX.json / PREFIX.md when --out is given. Exit codes: 0 done,
+// 1 failed (server unreachable, model not ready, or a step with no successful request), 2 bad command line,
+// 130 cancelled by Ctrl+C.
+
+BenchOptions options;
+try
+{
+    options = BenchOptionsParser.Parse(args);
+}
+catch (BenchOptionsException ex)
+{
+    Console.Error.WriteLine($"error: {ex.Message}");
+    Console.Error.WriteLine("run with --help for usage");
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(BenchOptionsParser.Usage);
+    return 0;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl+C stops the run and still reports; a second one kills the process as usual.
+    if (!cancel.IsCancellationRequested)
+    {
+        e.Cancel = true;
+        cancel.Cancel();
+    }
+};
+
+var maxConcurrency = options.Concurrency.Max();
+using var handler = new SocketsHttpHandler
+{
+    MaxConnectionsPerServer = maxConcurrency,
+    PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+    UseCookies = false,
+    UseProxy = false,
+};
+using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = options.Url, Timeout = options.Timeout };
+var client = new V2Client(http);
+
+string? server = null;
+InferRequest request;
+int batch;
+try
+{
+    try
+    {
+        var metadata = await client.ServerMetadataAsync(cancel.Token);
+        server = $"{metadata.Name} {metadata.Version}";
+    }
+    catch (V2ClientException)
+    {
+        // Server metadata is only for the report; a server without it can still be benchmarked.
+    }
+
+    if (!await client.ModelReadyAsync(options.Model, options.Version, cancel.Token))
+    {
+        Console.Error.WriteLine($"error: model '{options.Model}' is not ready on {options.Url}");
+        return 1;
+    }
+
+    if (options.InputFile is { } file)
+    {
+        request = InputFactory.FromFile(file);
+        batch = options.BatchGiven || request.Inputs[0].Shape.Count == 0 ? options.Batch : (int)request.Inputs[0].Shape[0];
+    }
+    else
+    {
+        var model = await client.ModelMetadataAsync(options.Model, options.Version, cancel.Token);
+        request = InputFactory.Random(model, options.Batch, options.Seed);
+        batch = options.Batch;
+    }
+}
+catch (Exception ex) when (ex is HttpRequestException or V2ClientException or InvalidOperationException or TaskCanceledException)
+{
+    Console.Error.WriteLine(cancel.IsCancellationRequested ? "cancelled" : $"error: {ex.Message}");
+    return cancel.IsCancellationRequested ? 130 : 1;
+}
+
+var encoded = EncodedInferRequest.Encode(request, options.Protocol == BenchProtocol.RestBinary ? InferOptions.Binary : InferOptions.Json);
+var protocol = options.Protocol == BenchProtocol.RestBinary ? "rest-binary" : "rest-json";
+var input = options.InputFile ?? $"random (seed {options.Seed}): " + string.Join(", ", request.Inputs.Select(i => i.ToString()));
+Console.WriteLine($"aiserve-bench -> {options.Url} {server}");
+Console.WriteLine($"model {options.Model}{(options.Version is null ? "" : $" version {options.Version}")}, {protocol}, batch {batch}, {encoded.Body.Length} B/request, input {input}");
+Console.WriteLine($"per step: {options.Warmup.TotalSeconds} s warm-up + {options.Duration.TotalSeconds} s measured; concurrency {string.Join(",", options.Concurrency)}");
+
+var startedAt = DateTimeOffset.UtcNow;
+var runner = new Runner(client, options, encoded, batch);
+var steps = new List<StepResult>();
+var interactive = !Console.IsOutputRedirected;
+foreach (var concurrency in options.Concurrency)
+{
+    var step = runner.RunStepAsync(concurrency, cancel.Token);
+    while (interactive && !step.IsCompleted)
+    {
+        await Task.WhenAny(step, Task.Delay(250, CancellationToken.None));
+        if (runner.Current is { } progress)
+        {
+            ConsoleReporter.WriteProgress(Console.Out, progress);
+        }
+    }
+
+    var result = await step;
+    if (interactive)
+    {
+        ConsoleReporter.ClearProgress(Console.Out);
+    }
+
+    steps.Add(result);
+    Console.WriteLine(ConsoleReporter.StepLine(result));
+    if (cancel.IsCancellationRequested)
+    {
+        break;
+    }
+}
+
+var report = new BenchReport(startedAt, options.Url.AbsoluteUri, options.Model, options.Version, protocol, batch,
+    options.Duration.TotalSeconds, options.Warmup.TotalSeconds, input, server, steps);
+Console.WriteLine();
+Console.WriteLine(ConsoleReporter.Table(report));
+
+if (options.Out is { } prefix)
+{
+    if (Directory.Exists(prefix) || prefix.EndsWith('/') || prefix.EndsWith(Path.DirectorySeparatorChar))
+    {
+        Directory.CreateDirectory(prefix);
+        prefix = Path.Combine(prefix, "results");
+    }
+    else if (Path.GetDirectoryName(Path.GetFullPath(prefix)) is { } directory)
+    {
+        Directory.CreateDirectory(directory);
+    }
+
+    await File.WriteAllTextAsync(prefix + ".json", JsonReporter.Render(report), CancellationToken.None);
+    await File.WriteAllTextAsync(prefix + ".md", MarkdownReporter.Render(report), CancellationToken.None);
+    Console.WriteLine($"wrote {prefix}.json and {prefix}.md");
+}
+
+return cancel.IsCancellationRequested ? 130 : steps.Any(s => s.Requests == 0) ? 1 : 0;

@@ -1,0 +1,18 @@
+namespace AiServe.Bench;
+
+/// <summary>What one concurrency step measured.</summary>
+/// <param name="Concurrency">Closed-loop workers.</param>
+/// <param name="Batch">Inferences per request.</param>
+/// <param name="Seconds">The measured window: from the end of warm-up to the last counted completion.</param>
+/// <param name="Requests">Successful requests that started inside the window.</param>
+/// <param name="Errors">Failed requests that started inside the window, by HTTP status or kind (timeout, connection, bad-response).</param>
+/// <param name="Latency">Latencies of the successful requests.</param>
+/// <param name="Cancelled">Ctrl+C stopped the step early.</param>
+internal sealed record StepResult(int Concurrency, int Batch, double Seconds, long Requests, IReadOnlyDictionary<string, long> Errors, LatencyStats Latency, bool Cancelled)
+{
+    public long ErrorCount => Errors.Values.Sum();
+
+    public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;
+
+    public double InferencesPerSecond => RequestsPerSecond * Batch;
+}

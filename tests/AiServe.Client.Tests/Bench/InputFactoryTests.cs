@@ -1,0 +1,39 @@
+using AiServe.Bench;
+
+namespace AiServe.Client.Tests.Bench;
+
+public sealed class InputFactoryTests
+{
+    private static readonly ModelMetadata Model = new("m", ["1"], "fake",
+        [
+            new TensorMetadata("image", V2DataTypes.Fp32, [-1, 1, -1, 3]),
+            new TensorMetadata("ids", V2DataTypes.Int64, [-1]),
+            new TensorMetadata("mask", V2DataTypes.Bool, [2]),
+            new TensorMetadata("text", V2DataTypes.Bytes, [-1, 1]),
+        ],
+        [new TensorMetadata("out", V2DataTypes.Fp32, [-1])]);
+
+    [Fact]
+    public void Random_VariableDims_BatchFirstOneElsewhere()
+    {
+        var request = InputFactory.Random(Model, batch: 4, seed: 1);
+
+        Assert.Equal([4L, 1, 1, 3], request.Inputs[0].Shape);
+        Assert.Equal([4L], request.Inputs[1].Shape);
+        Assert.Equal([2L], request.Inputs[2].Shape);
+        Assert.Equal([4L, 1], request.Inputs[3].Shape);
+        Assert.All(request.Inputs[0].GetData<float>(), v => Assert.InRange(v, 0f, 1f));
+        Assert.All(request.Inputs[3].GetStrings(), s => Assert.Equal(8, s.Length));
+    }
+
+    [Fact]
+    public void Random_SameSeed_SameBody()
+    {
+        var a = EncodedInferRequest.Encode(InputFactory.Random(Model, 2, seed: 7), InferOptions.Binary);
+        var b = EncodedInferRequest.Encode(InputFactory.Random(Model, 2, seed: 7), InferOptions.Binary);
+        var c = EncodedInferRequest.Encode(InputFactory.Random(Model, 2, seed: 8), InferOptions.Binary);
+
+        Assert.Equal(a.Body.ToArray(), b.Body.ToArray());
+        Assert.NotEqual(a.Body.ToArray(), c.Body.ToArray());
+    }
+}

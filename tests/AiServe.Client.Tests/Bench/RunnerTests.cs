@@ -1,0 +1,59 @@
+using AiServe.Bench;
+
+namespace AiServe.Client.Tests.Bench;
+
+public sealed class RunnerTests : IAsyncLifetime
+{
+    private FakeV2Server _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeV2Server.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private static EncodedInferRequest Body => EncodedInferRequest.Encode(new InferRequest(InferTensor.Fp32("x", [2, 4], new float[8])));
+
+    [Fact]
+    public async Task RunStepAsync_EchoModel_CountsSuccessesOnly()
+    {
+        // No warm-up, so each worker's first request starts inside the window and counts however slow the machine
+        // is; a priming call keeps JIT and connection set-up out of it.
+        await _server.Client.InferAsync("echo", null, Body);
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
+        var runner = new Runner(_server.Client, options, Body, batch: 2);
+
+        var step = await runner.RunStepAsync(concurrency: 2, CancellationToken.None);
+
+        Assert.True(step.Requests > 0, $"{step.Requests} ok, errors: {string.Join(", ", step.Errors)}, {step.Seconds} s");
+        Assert.Equal(0, step.ErrorCount);
+        Assert.Equal(step.Requests, step.Latency.Count);
+        Assert.Equal((2, 2, false), (step.Concurrency, step.Batch, step.Cancelled));
+        Assert.Equal(step.RequestsPerSecond * 2, step.InferencesPerSecond, 6);
+    }
+
+    [Fact]
+    public async Task RunStepAsync_UnknownModel_ErrorsByStatus()
+    {
+        var options = new BenchOptions { Model = "nope", Duration = TimeSpan.FromMilliseconds(100), Warmup = TimeSpan.Zero };
+        var runner = new Runner(_server.Client, options, Body, batch: 1);
+
+        var step = await runner.RunStepAsync(concurrency: 1, CancellationToken.None);
+
+        Assert.Equal(0, step.Requests);
+        Assert.Equal("404", Assert.Single(step.Errors).Key);
+        Assert.Same(LatencyStats.Empty, step.Latency);
+    }
+
+    [Fact]
+    public async Task RunStepAsync_Cancelled_StopsAndSaysSo()
+    {
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromHours(1), Warmup = TimeSpan.Zero };
+        var runner = new Runner(_server.Client, options, Body, batch: 1);
+        using var cancel = new CancellationTokenSource();
+
+        var running = runner.RunStepAsync(concurrency: 2, cancel.Token);
+        await cancel.CancelAsync();
+        var step = await running;
+
+        Assert.True(step.Cancelled);
+    }
+}
