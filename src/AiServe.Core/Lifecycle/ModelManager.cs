@@ -22,6 +22,8 @@ public sealed class ModelManager : IDisposable
     private volatile ImmutableSortedDictionary<string, ServedModel> _models =
         ImmutableSortedDictionary<string, ServedModel>.Empty.WithComparers(StringComparer.Ordinal);
     private volatile bool _initialLoadComplete;
+    private volatile bool _draining;
+    private volatile bool _refusing;
 
     /// <summary>Creates a manager that loads through <paramref name="backend"/>.</summary>
     public ModelManager(IModelBackend backend, ILogger<ModelManager>? logger = null, TimeProvider? timeProvider = null)
@@ -36,6 +38,22 @@ public sealed class ModelManager : IDisposable
 
     /// <summary>True once the first snapshot has been applied: every model is loaded or has failed.</summary>
     public bool InitialLoadComplete => _initialLoadComplete;
+
+    /// <summary>Ready to take traffic: the first load is complete and the server is not draining.</summary>
+    public bool IsReady => _initialLoadComplete && !_draining;
+
+    /// <summary>Requests holding a version now (queued or running), over every model.</summary>
+    public int InFlight => _models.Values.Sum(m => m.Versions.Values.Sum(v => v.InFlight));
+
+    /// <summary>Shutdown, step 1: report not ready so load balancers stop sending; requests are still served.</summary>
+    public void BeginDrain() => _draining = true;
+
+    /// <summary>Shutdown, step 2: refuse new requests (Unavailable); those already taken run to the end.</summary>
+    public void StopAccepting()
+    {
+        _draining = true;
+        _refusing = true;
+    }
 
     /// <summary>Finds a model by name.</summary>
     public ServedModel? Find(string name) => _models.GetValueOrDefault(name);
@@ -118,6 +136,11 @@ public sealed class ModelManager : IDisposable
     /// <exception cref="InferenceException">NotFound, or Unavailable when the version is not ready.</exception>
     public ModelVersionLease Acquire(string model, long? version = null, string? label = null)
     {
+        if (_refusing)
+        {
+            throw new InferenceException(InferenceErrorCode.Unavailable, "the server is shutting down and takes no new requests");
+        }
+
         // A version can leave Ready between resolving and acquiring (a reload swapped it out); resolve once more.
         for (var attempt = 0; ; attempt++)
         {

@@ -21,9 +21,9 @@ internal static class HealthEndpoints
         var models = manager.Models.ToDictionary(
             m => m.Name,
             m => m.Versions.Values.ToDictionary(v => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), v => v.State.ToString().ToUpperInvariant()));
-        return manager.InitialLoadComplete
+        return manager.IsReady
             ? TypedResults.Ok(new HealthStatus("ready", models))
-            : TypedResults.Json(new HealthStatus("loading", models), statusCode: StatusCodes.Status503ServiceUnavailable);
+            : TypedResults.Json(new HealthStatus(manager.InitialLoadComplete ? "draining" : "loading", models), statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     /// <summary>A health answer: the status, and each model's version states.</summary>

@@ -13,6 +13,24 @@ public sealed class AiServeOptions
 
     /// <summary>Request size limits.</summary>
     public LimitsOptions Limits { get; set; } = new();
+
+    /// <summary>Graceful shutdown.</summary>
+    public ShutdownOptions Shutdown { get; set; } = new();
+}
+
+/// <summary>What happens on SIGTERM: drain, then stop.</summary>
+public sealed class ShutdownOptions
+{
+    /// <summary>
+    /// Seconds between turning readiness to 503 and refusing new requests, so that load balancers notice first
+    /// and no client is cut off (default 5).
+    /// </summary>
+    [Range(0, 3600)]
+    public double DrainDelaySeconds { get; set; } = 5;
+
+    /// <summary>The most seconds to wait for requests in flight and in queues to finish before stopping (default 30).</summary>
+    [Range(0, 3600)]
+    public double DrainTimeoutSeconds { get; set; } = 30;
 }
 
 /// <summary>The model repository.</summary>

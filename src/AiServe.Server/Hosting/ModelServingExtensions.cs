@@ -26,6 +26,11 @@ internal static class ModelServingExtensions
         services.AddSingleton<ModelManager>();
         services.AddSingleton<ModelRepositoryService>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelRepositoryService>());
+        services.AddHostedService<DrainService>();
+
+        // The host must outlive the drain: delay + timeout, plus time to stop the web server.
+        services.AddOptions<HostOptions>().Configure<IOptions<AiServeOptions>>((host, aiserve) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(aiserve.Value.Shutdown.DrainDelaySeconds + aiserve.Value.Shutdown.DrainTimeoutSeconds + 5));
         return services;
     }
 }

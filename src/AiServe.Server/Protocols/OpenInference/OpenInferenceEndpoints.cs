@@ -59,7 +59,7 @@ internal static class OpenInferenceEndpoints
     private static Ok<V2Live> Live() => TypedResults.Ok(new V2Live(true));
 
     private static Results<Ok<V2Ready>, JsonHttpResult<V2Ready>> Ready(ModelManager manager) =>
-        manager.InitialLoadComplete
+        manager.IsReady
             ? TypedResults.Ok(new V2Ready(true))
             : TypedResults.Json(new V2Ready(false), statusCode: StatusCodes.Status503ServiceUnavailable);
 

@@ -1,0 +1,31 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Repository;
+using AiServe.Tests.Common;
+
+namespace AiServe.Onnx.Tests;
+
+public sealed class OnnxRuntimeEnvironmentTests
+{
+    [Fact]
+    public void Load_TenSessions_ShareTheGlobalPoolInsteadOfMakingTheirOwn()
+    {
+        var backend = new OnnxModelBackend();
+        var path = Path.Combine(TestPaths.Models, "fashion-mnist", "1", "model.onnx");
+        Assert.Equal(Environment.ProcessorCount, OnnxRuntimeEnvironment.GlobalIntraOpThreads);
+
+        var before = ThreadCount();
+        var shared = Enumerable.Range(0, 10).Select(_ => backend.Load(new ModelLoadRequest("f", 1, path, new ModelConfig()))).ToList();
+        var withShared = ThreadCount() - before;
+
+        var own = Enumerable.Range(0, 10).Select(_ => backend.Load(new ModelLoadRequest("f", 1, path,
+            new ModelConfig { Onnx = new OnnxConfig { IntraOpThreads = 2 } }))).ToList();
+        var withOwn = ThreadCount() - before - withShared;
+        shared.Concat(own).ToList().ForEach(i => i.Dispose());
+
+        // A session with its own pool of 2 starts a pool thread; sessions on the shared pool start none.
+        Assert.True(withOwn >= 10, $"sessions with their own pools added {withOwn} threads");
+        Assert.True(withShared < 3, $"sessions on the shared pool added {withShared} threads");
+    }
+
+    private static int ThreadCount() => Directory.GetDirectories("/proc/self/task").Length;
+}
