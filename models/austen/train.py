@@ -153,6 +153,20 @@ class BertWordPiece:
         return ids, mask
 
 
+def tokenizer_self_test():
+    """Cases from HuggingFace's BertTokenizer unit tests (tests/models/bert/test_tokenization_bert.py)."""
+    assert basic_tokenize("ah\u535A\u63A8zz") == ["ah", "\u535A", "\u63A8", "zz"]
+    assert basic_tokenize(" \tHeLLo!how  \n Are yoU?  ") == ["hello", "!", "how", "are", "you", "?"]
+    assert basic_tokenize(" \tH\u00e4LLo!how  \n Are yoU?  ") == ["hallo", "!", "how", "are", "you", "?"]
+    assert basic_tokenize("don't \u201cquote\u201d a\x00b\ufffd") == ["don", "'", "t", "\u201c", "quote", "\u201d", "ab"]
+    wp = BertWordPiece(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "want", "##want", "##ed", "wa", "un", "runn", "##ing"])
+    names = {i: t for t, i in wp.vocab.items()}
+    assert [names[i] for i in wp.tokenize("")] == []
+    assert [names[i] for i in wp.tokenize("unwanted running")] == ["un", "##want", "##ed", "runn", "##ing"]
+    assert [names[i] for i in wp.tokenize("unwantedX running")] == ["[UNK]", "runn", "##ing"]
+    assert wp.tokenize("a" * 101) == [wp.unk]
+
+
 # ---------------------------------------------------------------- data
 R_EXPORT = ('library(janeaustenr); out <- commandArgs(trailingOnly = TRUE)[1]; '
             'for (b in c(%s)) writeLines(enc2utf8(get(b)), file.path(out, paste0(b, ".txt")), useBytes = TRUE)'
@@ -293,6 +307,7 @@ def main():
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(True)
 
+    tokenizer_self_test()
     books = load_books()
     texts, y = [], []
     for k, (b, name) in enumerate(BOOKS):
