@@ -2,6 +2,7 @@ using AiServe.Server.Api;
 using AiServe.Server.Hosting;
 using AiServe.Server.OpenApi;
 using AiServe.Server.Protocols.OpenInference;
+using AiServe.Server.Protocols.TfServing;
 using AiServe.Server.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -28,6 +29,7 @@ app.UseAiServeOpenApi();
 
 app.MapHealth();
 app.MapOpenInference();
+app.MapTfServing();
 
 app.Run();
 

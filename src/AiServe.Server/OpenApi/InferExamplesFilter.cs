@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Server.Protocols.OpenInference;
+using AiServe.Server.Protocols.TfServing;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -15,20 +16,25 @@ internal sealed class InferExamplesFilter(ModelManager manager) : IOperationFilt
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        if (!context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<InferEndpointMetadata>().Any())
+        var metadata = context.ApiDescription.ActionDescriptor.EndpointMetadata;
+        var v2 = metadata.OfType<InferEndpointMetadata>().Any();
+        var tf = metadata.OfType<TfPredictEndpointMetadata>().Any();
+        if (!v2 && !tf)
         {
             return;
         }
 
         var media = new OpenApiMediaType
         {
-            Schema = context.SchemaGenerator.GenerateSchema(typeof(V2InferRequestDocument), context.SchemaRepository),
+            Schema = context.SchemaGenerator.GenerateSchema(v2 ? typeof(V2InferRequestDocument) : typeof(TfPredictRequestDocument), context.SchemaRepository),
             Examples = new Dictionary<string, IOpenApiExample>(),
         };
         operation.RequestBody = new OpenApiRequestBody
         {
             Required = true,
-            Description = "A V2 infer request. With the binary tensor data extension, the JSON is followed by raw tensor bytes and the Inference-Header-Content-Length header gives the JSON part's length.",
+            Description = v2
+                ? "A V2 infer request. With the binary tensor data extension, the JSON is followed by raw tensor bytes and the Inference-Header-Content-Length header gives the JSON part's length."
+                : "A TensorFlow Serving predict request: 'instances' (row format) or 'inputs' (columnar format); binary strings as {\"b64\": \"...\"}.",
             Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = media },
         };
         foreach (var model in manager.Models)
@@ -42,7 +48,7 @@ internal sealed class InferExamplesFilter(ModelManager manager) : IOperationFilt
             media.Examples[model.Name] = new OpenApiExample
             {
                 Summary = $"{model.Name} (version {version.Version})",
-                Value = Example(version),
+                Value = v2 ? Example(version) : TfExample(version),
             };
         }
     }
@@ -84,6 +90,40 @@ internal sealed class InferExamplesFilter(ModelManager manager) : IOperationFilt
         }
 
         return new JsonObject { ["inputs"] = inputs };
+    }
+
+    /// <summary>The same sample as a columnar TF Serving request: each input's data nested to its shape.</summary>
+    internal static JsonNode TfExample(ModelVersion version)
+    {
+        var inputs = new JsonObject();
+        foreach (var input in Example(version)["inputs"]!.AsArray())
+        {
+            var shape = input!["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+            var flat = Flatten(input["data"]!).ToList();
+            var position = 0;
+            inputs[input["name"]!.GetValue<string>()] = Nest(flat, shape, 0, ref position);
+        }
+
+        return new JsonObject { ["inputs"] = inputs };
+    }
+
+    private static IEnumerable<JsonNode?> Flatten(JsonNode node) =>
+        node is JsonArray array ? array.SelectMany(n => n is null ? [null] : Flatten(n)) : [node.DeepClone()];
+
+    private static JsonNode? Nest(List<JsonNode?> flat, long[] shape, int dim, ref int position)
+    {
+        if (dim == shape.Length)
+        {
+            return flat[position++];
+        }
+
+        var array = new JsonArray();
+        for (var i = 0; i < shape[dim]; i++)
+        {
+            array.Add(Nest(flat, shape, dim + 1, ref position));
+        }
+
+        return array;
     }
 
     private static JsonValue Zero(TensorDataType type) => type switch

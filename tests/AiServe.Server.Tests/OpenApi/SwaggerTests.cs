@@ -28,6 +28,16 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
     [InlineData("/v2/models/{model}/versions/{version}/infer")]
     [InlineData("/health/live")]
     [InlineData("/health/ready")]
+    [InlineData("/v2/models/{model}/labels/{label}/infer")]
+    [InlineData("/v1/models/{model}")]
+    [InlineData("/v1/models/{model}/versions/{version}")]
+    [InlineData("/v1/models/{model}/labels/{label}")]
+    [InlineData("/v1/models/{model}/metadata")]
+    [InlineData("/v1/models/{model}/versions/{version}/metadata")]
+    [InlineData("/v1/models/{model}/labels/{label}/metadata")]
+    [InlineData("/v1/models/{model}:predict")]
+    [InlineData("/v1/models/{model}/versions/{version}:predict")]
+    [InlineData("/v1/models/{model}/labels/{label}:predict")]
     public async Task Document_DescribesEveryEndpoint(string path)
     {
         var document = await Document();
@@ -56,6 +66,23 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
             var (status, body) = await V2Http.PostJsonAsync(client, $"/v2/models/{model}/infer", example);
             Assert.True(status == HttpStatusCode.OK, $"{model}: {body}");
         }
+    }
+
+    [Fact]
+    public async Task Document_TfPredictHasOneRunnableExamplePerModel()
+    {
+        var client = await factory.StartAsync();
+        var document = await Document();
+        var examples = document.GetProperty("paths").GetProperty("/v1/models/{model}:predict").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("examples");
+
+        foreach (var model in examples.EnumerateObject())
+        {
+            var (status, body) = await V2Http.PostJsonAsync(client, $"/v1/models/{model.Name}:predict", model.Value.GetProperty("value").GetRawText());
+            Assert.True(status == HttpStatusCode.OK, $"{model.Name}: {body}");
+        }
+
+        Assert.True(examples.TryGetProperty("iris", out _));
     }
 
     [Fact]

@@ -40,6 +40,8 @@ internal static class OpenInferenceEndpoints
 
         ConfigureInfer(v2.MapPost("/models/{model}/infer", Infer).WithName("V2ModelInfer").WithSummary("Inference on the highest ready version"));
         ConfigureInfer(v2.MapPost("/models/{model}/versions/{version}/infer", Infer).WithName("V2ModelVersionInfer").WithSummary("Inference on one version"));
+        ConfigureInfer(v2.MapPost("/models/{model}/labels/{label}/infer", Infer).WithName("V2ModelLabelInfer")
+            .WithSummary("Inference on the version a label (model.json 'labels', e.g. stable, canary) points at; an AiServe addition"));
         return v2;
     }
 
@@ -106,16 +108,16 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static async Task Infer(HttpContext http, string model, string? version, ModelManager manager, IOptions<AiServeOptions> options)
+    private static async Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options)
     {
-        RequestLogContext.SetModel(http, model, version);
+        RequestLogContext.SetModel(http, model, version ?? label);
         var aborted = http.RequestAborted;
         try
         {
             var number = ParseVersion(version);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var headerLength = ParseHeaderLength(http.Request);
-            using var lease = manager.Acquire(model, number);
+            using var lease = manager.Acquire(model, number, label);
             var served = lease.Version;
             RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
             var request = headerLength == 0

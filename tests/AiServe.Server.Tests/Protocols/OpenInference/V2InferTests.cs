@@ -207,4 +207,30 @@ public sealed class V2InferTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Theory]
+    [InlineData("stable", "1")]
+    [InlineData("canary", "2")]
+    public async Task Infer_Label_RunsTheLabelledVersion(string label, string version)
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, $"/v2/models/iris/labels/{label}/infer",
+            """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(version, body.GetProperty("model_version").GetString());
+    }
+
+    [Fact]
+    public async Task Infer_UnknownLabel_Returns404()
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/iris/labels/beta/infer",
+            """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}""");
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("unknown label 'beta' of model 'iris'", V2Http.Error(body), StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,313 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Core.Scheduling;
+using AiServe.Server.Hosting;
+using AiServe.Server.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace AiServe.Server.Protocols.TfServing;
+
+/// <summary>TensorFlow Serving's REST API: model status, metadata and predict, by version or by label.</summary>
+internal static class TfServingEndpoints
+{
+    public static RouteGroupBuilder MapTfServing(this IEndpointRouteBuilder endpoints)
+    {
+        var v1 = endpoints.MapGroup("/v1/models").WithTags("TensorFlow Serving REST");
+
+        v1.MapGet("/{model}", Status).WithName("TfModelStatus").WithSummary("Status of every served version");
+        v1.MapGet("/{model}/versions/{version}", Status).WithName("TfModelVersionStatus").WithSummary("Status of one version");
+        v1.MapGet("/{model}/labels/{label}", Status).WithName("TfModelLabelStatus").WithSummary("Status of the version a label points at");
+
+        v1.MapGet("/{model}/metadata", Metadata).WithName("TfModelMetadata").WithSummary("Signature of the highest ready version");
+        v1.MapGet("/{model}/versions/{version}/metadata", Metadata).WithName("TfModelVersionMetadata").WithSummary("Signature of one version");
+        v1.MapGet("/{model}/labels/{label}/metadata", Metadata).WithName("TfModelLabelMetadata").WithSummary("Signature of a labelled version");
+
+        Describe(v1.MapPost("/{model}:predict", Predict).WithName("TfPredict").WithSummary("Predict on the highest ready version"));
+        Describe(v1.MapPost("/{model}/versions/{version}:predict", Predict).WithName("TfVersionPredict").WithSummary("Predict on one version"));
+        Describe(v1.MapPost("/{model}/labels/{label}:predict", Predict).WithName("TfLabelPredict").WithSummary("Predict on a labelled version"));
+        return v1;
+    }
+
+    private static void Describe(RouteHandlerBuilder builder) => builder
+        .Produces<TfPredictResponseDocument>()
+        .Produces<TfError>(StatusCodes.Status400BadRequest)
+        .Produces<TfError>(StatusCodes.Status404NotFound)
+        .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
+        .WithMetadata(new TfPredictEndpointMetadata());
+
+    private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, string? version, string? label, ModelManager manager)
+    {
+        RequestLogContext.SetModel(http, model, version ?? label);
+        try
+        {
+            var served = manager.Find(model) ?? throw new InferenceException(InferenceErrorCode.NotFound, $"Could not find any versions of model {model}");
+            var versions = version is null && label is null
+                ? served.Versions.Values.Reverse().ToList()
+                : [manager.Resolve(model, ParseVersion(version), label)];
+            return TypedResults.Ok(new TfModelStatus(versions.Select(ToStatus).ToArray()));
+        }
+        catch (InferenceException ex)
+        {
+            return Error(ex);
+        }
+    }
+
+    private static Results<JsonHttpResult<JsonObject>, JsonHttpResult<TfError>> Metadata(HttpContext http, string model, string? version, string? label, ModelManager manager)
+    {
+        RequestLogContext.SetModel(http, model, version ?? label);
+        try
+        {
+            var resolved = manager.Resolve(model, ParseVersion(version), label);
+            var signature = resolved.Signature ?? throw ModelManager.NotReady(resolved);
+            var signatureDef = new JsonObject
+            {
+                ["inputs"] = TensorInfos(signature.Inputs),
+                ["outputs"] = TensorInfos(signature.Outputs),
+                ["method_name"] = "tensorflow/serving/predict",
+            };
+            var body = new JsonObject
+            {
+                ["model_spec"] = new JsonObject
+                {
+                    ["name"] = model,
+                    ["signature_name"] = "",
+                    ["version"] = resolved.Version.ToString(CultureInfo.InvariantCulture),
+                },
+                ["metadata"] = new JsonObject
+                {
+                    ["signature_def"] = new JsonObject
+                    {
+                        ["signature_def"] = new JsonObject { [TfPredictReader.DefaultSignature] = signatureDef },
+                    },
+                },
+            };
+            return TypedResults.Json(body);
+        }
+        catch (InferenceException ex)
+        {
+            return Error(ex);
+        }
+    }
+
+    private static async Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options)
+    {
+        RequestLogContext.SetModel(http, model, version ?? label);
+        var aborted = http.RequestAborted;
+        try
+        {
+            var number = ParseVersion(version);
+            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
+            using var document = ParseJson(body.Memory);
+            using var lease = manager.Acquire(model, number, label);
+            var served = lease.Version;
+            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
+            var (request, columnar) = TfPredictReader.Read(document.RootElement, served.Signature!);
+            var response = await served.InferAsync(request, ScheduleOptions.None, aborted);
+            await WritePredictionsAsync(http.Response, response.Outputs, columnar, aborted);
+        }
+        catch (InferenceException ex) when (!aborted.IsCancellationRequested)
+        {
+            if (ex.Code == InferenceErrorCode.ResourceExhausted)
+            {
+                http.Response.Headers.RetryAfter = "1";
+            }
+
+            await WriteErrorAsync(http, TfServingErrors.StatusCode(ex.Code), ex.Message);
+        }
+        catch (InferenceException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (RequestTooLargeException ex)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await WriteErrorAsync(http, ex.StatusCode, ex.Message);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+    }
+
+    /// <summary>
+    /// Row requests get <c>{"predictions": [...]}</c>: per example, the output's row (one output) or an object of
+    /// named rows. Columnar requests get <c>{"outputs": ...}</c>: the whole tensor, or an object of named tensors.
+    /// </summary>
+    private static async Task WritePredictionsAsync(HttpResponse http, IReadOnlyList<Tensor> outputs, bool columnar, CancellationToken cancellationToken)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            if (columnar)
+            {
+                writer.WritePropertyName("outputs"u8);
+                if (outputs.Count == 1)
+                {
+                    TensorJson.WriteNested(writer, outputs[0], 0, 0);
+                }
+                else
+                {
+                    writer.WriteStartObject();
+                    foreach (var output in outputs)
+                    {
+                        writer.WritePropertyName(output.Name);
+                        TensorJson.WriteNested(writer, output, 0, 0);
+                    }
+
+                    writer.WriteEndObject();
+                }
+            }
+            else
+            {
+                writer.WriteStartArray("predictions"u8);
+                var rows = outputs[0].ShapeSpan.Length == 0 ? 1 : outputs[0].ShapeSpan[0];
+                for (long row = 0; row < rows; row++)
+                {
+                    if (outputs.Count == 1)
+                    {
+                        WriteRow(writer, outputs[0], row);
+                    }
+                    else
+                    {
+                        writer.WriteStartObject();
+                        foreach (var output in outputs)
+                        {
+                            writer.WritePropertyName(output.Name);
+                            WriteRow(writer, output, row);
+                        }
+
+                        writer.WriteEndObject();
+                    }
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        http.ContentType = "application/json";
+        http.ContentLength = buffer.WrittenCount;
+        await http.Body.WriteAsync(buffer.WrittenMemory, cancellationToken);
+    }
+
+    private static void WriteRow(Utf8JsonWriter writer, Tensor tensor, long row)
+    {
+        var shape = tensor.ShapeSpan;
+        if (shape.Length == 0)
+        {
+            TensorJson.WriteElement(writer, tensor, 0);
+            return;
+        }
+
+        long stride = 1;
+        for (var d = 1; d < shape.Length; d++)
+        {
+            stride *= shape[d];
+        }
+
+        TensorJson.WriteNested(writer, tensor, 1, row * stride);
+    }
+
+    private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed JSON in the request body: {ex.Message}");
+        }
+    }
+
+    private static TfVersionStatus ToStatus(ModelVersion version)
+    {
+        var (state, code) = version.State switch
+        {
+            ModelVersionState.Loading => ("LOADING", "OK"),
+            ModelVersionState.Ready => ("AVAILABLE", "OK"),
+            ModelVersionState.Unloading => ("UNLOADING", "OK"),
+            ModelVersionState.Unloaded => ("END", "OK"),
+            _ => ("END", "UNKNOWN"),
+        };
+        var message = version.State == ModelVersionState.Unavailable ? version.Reason : "";
+        return new TfVersionStatus(version.Version.ToString(CultureInfo.InvariantCulture), state, new TfStatus(code, message));
+    }
+
+    private static JsonObject TensorInfos(IReadOnlyList<TensorSpec> specs)
+    {
+        var result = new JsonObject();
+        foreach (var spec in specs)
+        {
+            var dims = new JsonArray();
+            foreach (var d in spec.Shape)
+            {
+                dims.Add(new JsonObject { ["size"] = d.ToString(CultureInfo.InvariantCulture), ["name"] = "" });
+            }
+
+            result[spec.Name] = new JsonObject
+            {
+                ["dtype"] = DType(spec.DataType),
+                ["tensor_shape"] = new JsonObject { ["dim"] = dims, ["unknown_rank"] = false },
+                ["name"] = spec.Name,
+            };
+        }
+
+        return result;
+    }
+
+    private static string DType(TensorDataType type) => type switch
+    {
+        TensorDataType.Bool => "DT_BOOL",
+        TensorDataType.UInt8 => "DT_UINT8",
+        TensorDataType.UInt16 => "DT_UINT16",
+        TensorDataType.UInt32 => "DT_UINT32",
+        TensorDataType.UInt64 => "DT_UINT64",
+        TensorDataType.Int8 => "DT_INT8",
+        TensorDataType.Int16 => "DT_INT16",
+        TensorDataType.Int32 => "DT_INT32",
+        TensorDataType.Int64 => "DT_INT64",
+        TensorDataType.Fp16 => "DT_HALF",
+        TensorDataType.Bf16 => "DT_BFLOAT16",
+        TensorDataType.Fp32 => "DT_FLOAT",
+        TensorDataType.Fp64 => "DT_DOUBLE",
+        _ => "DT_STRING",
+    };
+
+    private static long? ParseVersion(string? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        return long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
+    }
+
+    private static JsonHttpResult<TfError> Error(InferenceException ex) => TypedResults.Json(new TfError(ex.Message), statusCode: TfServingErrors.StatusCode(ex.Code));
+
+    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
+    {
+        if (http.Response.HasStarted)
+        {
+            return;
+        }
+
+        http.Response.StatusCode = status;
+        await http.Response.WriteAsJsonAsync(new TfError(message), http.RequestAborted);
+    }
+}
+
+/// <summary>Marks the predict endpoints, so that OpenAPI can describe their request body.</summary>
+internal sealed class TfPredictEndpointMetadata;
