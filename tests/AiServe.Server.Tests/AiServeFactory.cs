@@ -49,6 +49,9 @@ public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long?
         builder.UseEnvironment("Testing");
         builder.UseSetting("AiServe:Repository:Path", repositoryPath);
         builder.UseSetting("AiServe:Repository:PollIntervalSeconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        // Test hosts stop without the production drain delay (load balancers are not watching them).
+        builder.UseSetting("AiServe:Shutdown:DrainDelaySeconds", "0");
         if (maxBodyBytes is { } max)
         {
             builder.UseSetting("AiServe:Limits:MaxRequestBodyBytes", max.ToString(System.Globalization.CultureInfo.InvariantCulture));

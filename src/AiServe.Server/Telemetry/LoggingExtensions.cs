@@ -17,7 +17,9 @@ internal static class LoggingExtensions
     public static WebApplicationBuilder AddAiServeLogging(this WebApplicationBuilder builder)
     {
         var production = builder.Environment.IsProduction();
-        builder.Services.AddSerilog((services, logger) =>
+        // preserveStaticLogger: each host logs through its own pipeline from DI, never through the process-wide
+        // static Log.Logger, so that several hosts in one process (tests) cannot steal each other's events.
+        builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
         {
             logger
                 .ReadFrom.Configuration(builder.Configuration)
@@ -39,6 +41,7 @@ internal static class LoggingExtensions
     public static IApplicationBuilder UseAiServeRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = RequestTemplate;
             options.EnrichDiagnosticContext = (diagnostics, http) =>
             {
