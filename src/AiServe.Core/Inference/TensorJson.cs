@@ -348,13 +348,13 @@ public static class TensorJson
                     BinaryPrimitives.WriteUInt64LittleEndian(dest, u64);
                     break;
                 case TensorDataType.Fp16:
-                    BinaryPrimitives.WriteHalfLittleEndian(dest, (Half)Real(ref r, name));
+                    BinaryPrimitives.WriteHalfLittleEndian(dest, ToHalf(Real(ref r, name), name));
                     break;
                 case TensorDataType.Bf16:
-                    BinaryPrimitives.WriteUInt16LittleEndian(dest, SingleToBFloat16((float)Real(ref r, name)));
+                    BinaryPrimitives.WriteUInt16LittleEndian(dest, ToBFloat16(Real(ref r, name), name));
                     break;
                 case TensorDataType.Fp32:
-                    BinaryPrimitives.WriteSingleLittleEndian(dest, (float)Real(ref r, name));
+                    BinaryPrimitives.WriteSingleLittleEndian(dest, ToSingle(Real(ref r, name), name));
                     break;
                 case TensorDataType.Fp64:
                     BinaryPrimitives.WriteDoubleLittleEndian(dest, Real(ref r, name));
@@ -375,6 +375,29 @@ public static class TensorJson
 
             return value;
         }
+
+        // A finite JSON number beyond a type's largest finite value is an error, not a silent infinity
+        // (infinities are sent as the strings "Infinity" / "-Infinity").
+        private static float ToSingle(double value, string name, string type = "FP32")
+        {
+            var result = (float)value;
+            return float.IsInfinity(result) && double.IsFinite(value) ? throw OutOfRange(value, name, type) : result;
+        }
+
+        private static Half ToHalf(double value, string name)
+        {
+            var result = (Half)value;
+            return Half.IsInfinity(result) && double.IsFinite(value) ? throw OutOfRange(value, name, "FP16") : result;
+        }
+
+        private static ushort ToBFloat16(double value, string name)
+        {
+            var bits = SingleToBFloat16(ToSingle(value, name, "BF16"));
+            return float.IsInfinity(BFloat16ToSingle(bits)) && double.IsFinite(value) ? throw OutOfRange(value, name, "BF16") : bits;
+        }
+
+        private static InferenceException OutOfRange(double value, string name, string type) =>
+            Invalid($"input '{name}': {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is out of range for {type}");
 
         private static double Real(ref Utf8JsonReader r, string name)
         {

@@ -1,8 +1,13 @@
 namespace AiServe.Core.Lifecycle;
 
-/// <summary>A request's reference on a ready version; disposing it lets an unloading version finish.</summary>
-public readonly struct ModelVersionLease : IDisposable, IEquatable<ModelVersionLease>
+/// <summary>
+/// A request's reference on a ready version; disposing it lets an unloading version finish. Disposing twice
+/// releases once (a class, not a struct, so that a copy cannot release the reference a second time).
+/// </summary>
+public sealed class ModelVersionLease : IDisposable
 {
+    private int _released;
+
     internal ModelVersionLease(ModelVersion version)
     {
         Version = version;
@@ -12,20 +17,11 @@ public readonly struct ModelVersionLease : IDisposable, IEquatable<ModelVersionL
     public ModelVersion Version { get; }
 
     /// <inheritdoc />
-    public void Dispose() => Version?.Release();
-
-    /// <inheritdoc />
-    public bool Equals(ModelVersionLease other) => ReferenceEquals(Version, other.Version);
-
-    /// <inheritdoc />
-    public override bool Equals(object? obj) => obj is ModelVersionLease other && Equals(other);
-
-    /// <inheritdoc />
-    public override int GetHashCode() => Version?.GetHashCode() ?? 0;
-
-    /// <summary>Reference equality of the versions.</summary>
-    public static bool operator ==(ModelVersionLease left, ModelVersionLease right) => left.Equals(right);
-
-    /// <summary>Reference inequality of the versions.</summary>
-    public static bool operator !=(ModelVersionLease left, ModelVersionLease right) => !left.Equals(right);
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            Version.Release();
+        }
+    }
 }

@@ -12,13 +12,14 @@ internal static class Warmup
     public static void Run(IModelInstance instance, ModelSignature signature, ModelConfig config, string modelName, long version)
     {
         var samples = config.Warmup is { Count: > 0 } given
-            ? given.Select(s => (s.Name, Inputs: FromConfig(s, signature))).ToList()
-            : [("zeros", Zeros(signature))];
+            ? given.Select(s => (s.Name, Inputs: (Func<List<Tensor>>)(() => FromConfig(s, signature)))).ToList()
+            : [("zeros", () => Zeros(signature))];
         var outputs = signature.Outputs.Select(o => o.Name).ToArray();
-        foreach (var (name, inputs) in samples)
+        foreach (var (name, build) in samples)
         {
             try
             {
+                var inputs = build();
                 var request = new InferenceRequest(inputs);
                 InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
                 instance.Run(inputs, outputs, CancellationToken.None);

@@ -59,7 +59,9 @@ public sealed class FileSystemModelSource : IModelSource
             foreach (var versionDir in Directory.EnumerateDirectories(dir))
             {
                 var folder = Path.GetFileName(versionDir);
-                if (!long.TryParse(folder, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1)
+                // Only canonical numbers are versions: "01" beside "1" would otherwise be two folders for one version.
+                if (!long.TryParse(folder, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1
+                    || version.ToString(CultureInfo.InvariantCulture) != folder)
                 {
                     continue;
                 }

@@ -311,4 +311,29 @@ public sealed class TensorJsonTests
 
         Assert.Equal(new short[] { 1, 2, 3, 4 }, tensor.AsSpan<short>().ToArray());
     }
+
+    [Theory]
+    [InlineData("[1e39]", TensorDataType.Fp32, "out of range for FP32")]
+    [InlineData("[-1e39]", TensorDataType.Fp32, "out of range for FP32")]
+    [InlineData("[70000]", TensorDataType.Fp16, "out of range for FP16")]
+    [InlineData("[1e39]", TensorDataType.Bf16, "out of range for BF16")]
+    public void Decode_FiniteNumberBeyondType_IsOutOfRangeNotInfinity(string json, TensorDataType type, string message)
+    {
+        var ex = Assert.Throws<InferenceException>(() => Decode(json, type, [1], "big"));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains($"input 'big'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[65504]", TensorDataType.Fp16)]
+    [InlineData("[3.4028235e38]", TensorDataType.Fp32)]
+    [InlineData("[\"Infinity\"]", TensorDataType.Fp32)]
+    public void Decode_LargestFiniteOrExplicitInfinity_Accepted(string json, TensorDataType type)
+    {
+        var tensor = Decode(json, type, [1]);
+
+        Assert.Equal(1, tensor.ElementCount);
+    }
 }

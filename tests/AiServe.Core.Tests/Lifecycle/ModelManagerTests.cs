@@ -499,4 +499,30 @@ public sealed class ModelManagerTests : IDisposable
             return Inner.Load(request);
         }
     }
+
+    [Fact]
+    public void LeaseDispose_Twice_ReleasesOnce()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var lease = _manager.Acquire("m");
+
+        lease.Dispose();
+        lease.Dispose();
+
+        Assert.Equal(0, Version("m", 1).InFlight);
+    }
+
+    [Fact]
+    public void Apply_WarmupDataOfWrongType_UnavailableWithWarmupSampleNamed()
+    {
+        WriteVersion("m", 1);
+        File.WriteAllText(Path.Combine(_repo.Root, "m", "model.json"),
+            """{"warmup": [{"name": "bad", "inputs": {"x": {"shape": [1, 2], "data": ["a", "b"]}}}]}""");
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("warm-up sample 'bad' failed", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
 }

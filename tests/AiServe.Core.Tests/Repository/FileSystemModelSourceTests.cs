@@ -165,4 +165,17 @@ public sealed class FileSystemModelSourceTests : IDisposable
         Assert.All(snapshot.Models.Values, m => Assert.Null(m.ConfigError));
         Assert.Equal([1L, 2], snapshot.Models["iris"].Versions.Keys);
     }
+
+    [Fact]
+    public void Scan_NonCanonicalNumber_IsNotAVersion()
+    {
+        WriteVersion("m", "1");
+        WriteVersion("m", "01");
+        WriteVersion("m", "002");
+
+        var versions = Scan().Models["m"].Versions;
+
+        Assert.Equal([1L], versions.Keys);
+        Assert.EndsWith(Path.Combine("m", "1", "model.onnx"), versions[1].ModelPath, StringComparison.Ordinal);
+    }
 }
