@@ -62,6 +62,8 @@ public sealed class ModelConfigSchemaTests
     [InlineData("""{"onnx": {"intra_op_threads": 0, "inter_op_threads": 2, "graph_optimization_level": "basic", "execution_providers": ["cpu"]}}""")]
     [InlineData("""{"max_batch_size": 0, "inputs": [{"name": "x", "datatype": "BYTES", "shape": []}]}""")]
     [InlineData("""{"warmup": [{"name": "w", "inputs": {"x": {"shape": [1, 2], "data": [[1, 2]]}}}]}""")]
+    [InlineData("""{"max_batch_size": 8, "instance_count": 2, "dynamic_batching": {"enabled": true, "max_batch_size": 4, "preferred_batch_sizes": [2, 4], "max_queue_delay_us": 500, "max_queue_size": 16, "preserve_ordering": true, "default_timeout_ms": 100}}""")]
+    [InlineData("""{"dynamic_batching": {"enabled": false}}""")]
     public void Evaluate_ValidConfig_SchemaAndLoaderAccept(string json)
     {
         var results = Evaluate(json);
@@ -87,6 +89,9 @@ public sealed class ModelConfigSchemaTests
     [InlineData("""{"labels": {"not-ok": 1}}""")]
     [InlineData("""{"labels": {"stable": 0}}""")]
     [InlineData("""{"max_batch_size": -1}""")]
+    [InlineData("""{"instance_count": 0}""")]
+    [InlineData("""{"dynamic_batching": {"max_queue_delay": 5}}""")]
+    [InlineData("""{"dynamic_batching": {"max_queue_size": -1}}""")]
     [InlineData("""{"inputs": [{"name": "x", "datatype": "FP32", "shape": [-2]}]}""")]
     [InlineData("""{"inputs": [{"name": "x", "datatype": "FP32"}]}""")]
     [InlineData("""{"inputs": [{"name": "", "datatype": "FP32", "shape": [1]}]}""")]
