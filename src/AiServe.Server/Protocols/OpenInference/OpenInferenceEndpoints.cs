@@ -70,7 +70,7 @@ internal static class OpenInferenceEndpoints
         RequestLogContext.SetModel(http, model, version);
         try
         {
-            var resolved = manager.Resolve(model, ParseVersion(version));
+            var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version));
             var signature = resolved.Signature ?? throw ModelManager.NotReady(resolved);
             var served = manager.Find(model)!;
             var versions = served.Versions.Values
@@ -95,7 +95,7 @@ internal static class OpenInferenceEndpoints
         RequestLogContext.SetModel(http, model, version);
         try
         {
-            var resolved = manager.Resolve(model, ParseVersion(version));
+            var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version));
             return resolved.State == ModelVersionState.Ready
                 ? TypedResults.Ok(new V2ModelReady(model, true))
                 : TypedResults.Json(
@@ -108,13 +108,11 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static async Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options)
-    {
-        RequestLogContext.SetModel(http, model, version ?? label);
-        var aborted = http.RequestAborted;
-        try
+    private static Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, async aborted =>
         {
-            var number = ParseVersion(version);
+            RequestLogContext.SetModel(http, model, version ?? label);
+            var number = InferenceHttp.ParseVersion(version);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var headerLength = ParseHeaderLength(http.Request);
             using var lease = manager.Acquire(model, number, label);
@@ -126,60 +124,7 @@ internal static class OpenInferenceEndpoints
             var schedule = new ScheduleOptions(request.Priority, Timeout(http.Request, request));
             var response = await served.InferAsync(request.Request, schedule, aborted);
             await V2ResponseWriter.WriteAsync(http.Response, response, request, aborted);
-        }
-        catch (InferenceException ex) when (!aborted.IsCancellationRequested)
-        {
-            if (ex.Code == InferenceErrorCode.ResourceExhausted)
-            {
-                http.Response.Headers.RetryAfter = "1";
-            }
-
-            await WriteErrorAsync(http, V2Errors.StatusCode(ex.Code), ex.Message);
-        }
-        catch (InferenceException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away while its request was queued or running; its work was dropped.
-        }
-        catch (RequestTooLargeException ex)
-        {
-            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            // Kestrel's own limits and framing errors (body too large, client sent a malformed body).
-            await WriteErrorAsync(http, ex.StatusCode, ex.Message);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away; there is nobody to answer.
-        }
-    }
-
-    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
-    {
-        if (http.Response.HasStarted)
-        {
-            return;
-        }
-
-        http.Response.StatusCode = status;
-        await http.Response.WriteAsJsonAsync(new V2Error(message), http.RequestAborted);
-    }
-
-    private static long? ParseVersion(string? version)
-    {
-        if (version is null)
-        {
-            return null;
-        }
-
-        if (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0)
-        {
-            return number;
-        }
-
-        throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
-    }
+        });
 
     private static int? ParseHeaderLength(HttpRequest request)
     {

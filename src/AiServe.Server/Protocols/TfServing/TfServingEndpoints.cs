@@ -47,7 +47,7 @@ internal static class TfServingEndpoints
             var served = manager.Find(model) ?? throw new InferenceException(InferenceErrorCode.NotFound, $"Could not find any versions of model {model}");
             var versions = version is null && label is null
                 ? served.Versions.Values.Reverse().ToList()
-                : [manager.Resolve(model, ParseVersion(version), label)];
+                : [manager.Resolve(model, InferenceHttp.ParseVersion(version), label)];
             return TypedResults.Ok(new TfModelStatus(versions.Select(ToStatus).ToArray()));
         }
         catch (InferenceException ex)
@@ -61,7 +61,7 @@ internal static class TfServingEndpoints
         RequestLogContext.SetModel(http, model, version ?? label);
         try
         {
-            var resolved = manager.Resolve(model, ParseVersion(version), label);
+            var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version), label);
             var signature = resolved.Signature ?? throw ModelManager.NotReady(resolved);
             var signatureDef = new JsonObject
             {
@@ -93,13 +93,11 @@ internal static class TfServingEndpoints
         }
     }
 
-    private static async Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options)
-    {
-        RequestLogContext.SetModel(http, model, version ?? label);
-        var aborted = http.RequestAborted;
-        try
+    private static Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
         {
-            var number = ParseVersion(version);
+            RequestLogContext.SetModel(http, model, version ?? label);
+            var number = InferenceHttp.ParseVersion(version);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             using var lease = manager.Acquire(model, number, label);
@@ -108,33 +106,7 @@ internal static class TfServingEndpoints
             var (request, columnar) = TfPredictReader.Read(document.RootElement, served.Signature!);
             var response = await served.InferAsync(request, ScheduleOptions.None, aborted);
             await WritePredictionsAsync(http.Response, response.Outputs, columnar, aborted);
-        }
-        catch (InferenceException ex) when (!aborted.IsCancellationRequested)
-        {
-            if (ex.Code == InferenceErrorCode.ResourceExhausted)
-            {
-                http.Response.Headers.RetryAfter = "1";
-            }
-
-            await WriteErrorAsync(http, TfServingErrors.StatusCode(ex.Code), ex.Message);
-        }
-        catch (InferenceException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-        catch (RequestTooLargeException ex)
-        {
-            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
-        }
-        catch (BadHttpRequestException ex)
-        {
-            await WriteErrorAsync(http, ex.StatusCode, ex.Message);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-    }
+        });
 
     /// <summary>
     /// Row requests get <c>{"predictions": [...]}</c>: per example, the output's row (one output) or an object of
@@ -283,30 +255,7 @@ internal static class TfServingEndpoints
         _ => "DT_STRING",
     };
 
-    private static long? ParseVersion(string? version)
-    {
-        if (version is null)
-        {
-            return null;
-        }
-
-        return long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
-            ? number
-            : throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
-    }
-
     private static JsonHttpResult<TfError> Error(InferenceException ex) => TypedResults.Json(new TfError(ex.Message), statusCode: TfServingErrors.StatusCode(ex.Code));
-
-    private static async Task WriteErrorAsync(HttpContext http, int status, string message)
-    {
-        if (http.Response.HasStarted)
-        {
-            return;
-        }
-
-        http.Response.StatusCode = status;
-        await http.Response.WriteAsJsonAsync(new TfError(message), http.RequestAborted);
-    }
 }
 
 /// <summary>Marks the predict endpoints, so that OpenAPI can describe their request body.</summary>

@@ -1,0 +1,77 @@
+using System.Globalization;
+using AiServe.Core.Inference;
+
+namespace AiServe.Server.Protocols;
+
+/// <summary>
+/// What every protocol's inference handler does the same way: parse the version segment, and turn failures into
+/// <c>{"error": "..."}</c> answers with the protocol's own status for each error code. Both the V2 protocol and TF
+/// Serving use that error body; only the status mapping differs.
+/// </summary>
+internal static class InferenceHttp
+{
+    /// <summary>Parses a version route segment (null when the route has none).</summary>
+    /// <exception cref="InferenceException">InvalidArgument when it is not a positive integer.</exception>
+    public static long? ParseVersion(string? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        return long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
+    }
+
+    /// <summary>
+    /// Runs an inference handler. Client mistakes and server states become error answers; a client that went
+    /// away gets no answer; a full queue adds <c>Retry-After</c>.
+    /// </summary>
+    public static async Task HandleAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, Func<CancellationToken, Task> handler)
+    {
+        var aborted = http.RequestAborted;
+        try
+        {
+            await handler(aborted);
+        }
+        catch (InferenceException ex) when (!aborted.IsCancellationRequested)
+        {
+            if (ex.Code == InferenceErrorCode.ResourceExhausted)
+            {
+                http.Response.Headers.RetryAfter = "1";
+            }
+
+            await WriteErrorAsync(http, statusOf(ex.Code), ex.Message);
+        }
+        catch (RequestTooLargeException ex)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own limits and framing errors (body too large, malformed chunked body).
+            await WriteErrorAsync(http, ex.StatusCode, ex.Message);
+        }
+        catch (Exception ex) when (ex is InferenceException or OperationCanceledException && aborted.IsCancellationRequested)
+        {
+            // The client went away while its request was read, queued or run; its work was dropped.
+        }
+    }
+
+    /// <summary>Writes <c>{"error": message}</c> unless the response has started.</summary>
+    public static async Task WriteErrorAsync(HttpContext http, int status, string message)
+    {
+        if (http.Response.HasStarted)
+        {
+            return;
+        }
+
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        await using var writer = new System.Text.Json.Utf8JsonWriter(http.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteString("error"u8, message);
+        writer.WriteEndObject();
+    }
+}
