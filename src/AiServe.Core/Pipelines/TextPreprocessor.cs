@@ -16,6 +16,7 @@ internal sealed class TextPreprocessor
     private readonly int _cls;
     private readonly int _sep;
     private readonly int _pad;
+    private readonly bool _stripAccents;
 
     public TextPreprocessor(TextPipelineConfig config, string versionDirectory)
     {
@@ -52,6 +53,7 @@ internal sealed class TextPreprocessor
         _cls = _tokenizer.ClassificationTokenId;
         _sep = _tokenizer.SeparatorTokenId;
         _pad = _tokenizer.PaddingTokenId;
+        _stripAccents = tokenizer.StripAccents;
     }
 
     public int MaxTextChars => _config.MaxTextChars;
@@ -59,7 +61,11 @@ internal sealed class TextPreprocessor
     /// <summary>The ids of one text: [CLS] tokens [SEP], at most max_length.</summary>
     public int[] Encode(string text)
     {
-        var ids = _tokenizer.EncodeToIds(text, addSpecialTokens: false);
+        // Two fixes before BertTokenizer, to tokenize as HuggingFace's BasicTokenizer (the Python side) does:
+        // tab, CR and LF are whitespace there, but BertTokenizer drops them as control characters ("and\tso" -> "andso");
+        // and accents are stripped here, as the tokenizer's own stripping needs ICU, which invariant globalization lacks.
+        text = text.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
+        var ids = _tokenizer.EncodeToIds(_stripAccents ? AccentStripper.Strip(text) : text, addSpecialTokens: false);
         var kept = Math.Min(ids.Count, _config.MaxLength - 2);
         var result = new int[kept + 2];
         result[0] = _cls;
