@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using AiServe.Core.Inference;
+using AiServe.Core.Pipelines;
 using AiServe.Core.Repository;
 using AiServe.Core.Scheduling;
 using Microsoft.Extensions.Logging;
@@ -294,8 +295,11 @@ public sealed class ModelManager : IDisposable
             instance = _backend.Load(new ModelLoadRequest(entry.Name, file.Version, file.ModelPath, config));
             var signature = SignatureResolver.Resolve(config, instance.Signature);
             Warmup.Run(instance, signature, config, entry.Name, file.Version);
+
+            // A broken pipeline.json makes the version Unavailable (ModelConfigException, caught below) with its reason.
+            var pipeline = PipelineLoader.Load(Path.GetDirectoryName(file.ModelPath)!);
             ModelManagerLog.VersionReady(_logger, entry.Name, file.Version, signature.Inputs.Count, signature.Outputs.Count);
-            var version = new ModelVersion(entry.Name, file.Version, ModelVersionState.Ready, "", file, entry.ConfigFingerprint, config, instance, signature);
+            var version = new ModelVersion(entry.Name, file.Version, ModelVersionState.Ready, "", file, entry.ConfigFingerprint, config, instance, signature, pipeline);
             version.AttachScheduler(new DynamicBatcher(instance, BatchingOptions.FromConfig(config), _time, $"model '{entry.Name}' version {file.Version}"));
             return version;
         }

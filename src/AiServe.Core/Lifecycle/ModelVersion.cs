@@ -1,4 +1,5 @@
 using AiServe.Core.Inference;
+using AiServe.Core.Pipelines;
 using AiServe.Core.Repository;
 using AiServe.Core.Scheduling;
 
@@ -21,8 +22,9 @@ public sealed class ModelVersion
     private string _reason;
 
     internal ModelVersion(string modelName, long version, ModelVersionState state, string reason, VersionEntry? source, string configFingerprint,
-        ModelConfig? config, IModelInstance? instance, ModelSignature? signature)
+        ModelConfig? config, IModelInstance? instance, ModelSignature? signature, IPipeline? pipeline = null)
     {
+        Pipeline = pipeline;
         ModelName = modelName;
         Version = version;
         _state = (int)state;
@@ -48,6 +50,9 @@ public sealed class ModelVersion
 
     /// <summary>The served inputs and outputs (null when the version never loaded).</summary>
     public ModelSignature? Signature { get; }
+
+    /// <summary>The pre- and postprocessing of the version's pipeline.json (null when it has none).</summary>
+    public IPipeline? Pipeline { get; }
 
     /// <summary>The configuration it was loaded with.</summary>
     public ModelConfig? Config { get; }

@@ -280,7 +280,7 @@ public static partial class ModelConfigLoader
 
     private static void Fail(string path, string problem) => throw new ModelConfigException($"{FileName}: '{path}' {problem}");
 
-    private static string Describe(JsonException ex)
+    internal static string Describe(JsonException ex)
     {
         // System.Text.Json names the member in its message for unknown fields and type mismatches; add the path.
         var path = ex.Path is { Length: > 2 } p ? p[2..] : ex.Path;

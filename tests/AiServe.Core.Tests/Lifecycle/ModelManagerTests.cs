@@ -205,6 +205,37 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
+    public void Apply_VersionWithPipelineJson_ExposesPipeline()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        File.WriteAllText(Path.Combine(_repo.Root, "m", "2", "pipeline.json"), """{"kind": "tabular", "features": [{"name": "x", "type": "numeric"}]}""");
+
+        Apply();
+
+        Assert.Null(Version("m", 1).Pipeline);
+        Assert.Equal("tabular", Version("m", 2).Pipeline?.Kind);
+    }
+
+    [Fact]
+    public void Apply_BrokenPipelineJson_VersionUnavailableWithReasonOthersServe()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        File.WriteAllText(Path.Combine(_repo.Root, "m", "2", "pipeline.json"), """{"kind": "tabular", "featurez": []}""");
+
+        Apply();
+
+        var failed = Version("m", 2);
+        Assert.Equal(ModelVersionState.Unavailable, failed.State);
+        Assert.Contains("pipeline.json", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains("featurez", failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
+    }
+
+    [Fact]
     public void Apply_VersionFolderWithoutModelFile_UnavailableWithReason()
     {
         Directory.CreateDirectory(Path.Combine(_repo.Root, "m", "1"));

@@ -1,0 +1,79 @@
+using AiServe.Core.Inference;
+using AiServe.Core.Pipelines;
+
+namespace AiServe.Core.Tests.Pipelines;
+
+public sealed class RecommenderPipelineTests
+{
+    private static IPipeline Recommender(string coldStart = "popular") => TempPipeline.Load($$$"""
+        {"kind": "recommender", "users": "users.txt", "items": "items.txt", "rated": "rated.json", "popular": "popular.txt",
+         "cold_start": "{{{coldStart}}}", "postprocess": {"type": "recommendation", "output": "rating", "top_k": 2, "min_rating": 1, "max_rating": 5}}
+        """,
+        ("users.txt", "u1\nu2\n"), ("items.txt", "a\nb\nc\nd\n"), ("rated.json", """{"u1": ["b"]}"""), ("popular.txt", "d\nc\na\nb\n"));
+
+    private static Tensor Scores(params float[] scores) => Tensor.FromValues<float>("rating", TensorDataType.Fp32, [scores.Length], scores);
+
+    [Fact]
+    public void Preprocess_Pairs_MapIdsToLineIndices()
+    {
+        var tensors = Recommender().Preprocess([TempPipeline.Record("""{"user": "u2", "item": "c"}"""), TempPipeline.Record("""{"user": "u1", "item": "a"}""")]);
+
+        Assert.Equal([1L, 0], tensors[0].AsSpan<long>().ToArray());
+        Assert.Equal([2L, 0], tensors[1].AsSpan<long>().ToArray());
+    }
+
+    [Fact]
+    public void Postprocess_Pair_ClipsRating()
+    {
+        var record = TempPipeline.Record("""{"user": "u2", "item": "c"}""");
+
+        var answer = Assert.Single(Recommender().Postprocess([Scores(7.5f)], [record]));
+
+        Assert.Equal(5f, answer["rating"]!.GetValue<float>());
+        Assert.Equal("c", answer["item"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData(true, new[] { "c", "a" })]
+    [InlineData(false, new[] { "b", "c" })]
+    public void Postprocess_TopK_ExcludesRatedWhenAsked(bool exclude, string[] expected)
+    {
+        var record = TempPipeline.Record($$"""{"user": "u1", "exclude_rated": {{(exclude ? "true" : "false")}}}""");
+        var pipeline = Recommender();
+        var rows = pipeline.Preprocess([record]);
+
+        var answer = Assert.Single(pipeline.Postprocess([Scores(3f, 9f, 4f, 0.5f)], [record]));
+
+        Assert.Equal([0L, 0, 0, 0], rows[0].AsSpan<long>().ToArray());
+        Assert.Equal(expected, answer["items"]!.AsArray().Select(n => n!["item"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Postprocess_UnknownUserTopK_AnswersPopularItems()
+    {
+        var record = TempPipeline.Record("""{"user": "stranger", "k": 3}""");
+
+        var answer = Assert.Single(Recommender().Postprocess([], [record]));
+
+        Assert.True(answer["cold_start"]!.GetValue<bool>());
+        Assert.Equal(["d", "c", "a"], answer["items"]!.AsArray().Select(n => n!["item"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public void Preprocess_UnknownUserWithColdStartError_ThrowsNamingTheUser()
+    {
+        PipelineAssert.InvalidArgument(() => Recommender("error").Preprocess([TempPipeline.Record("""{"user": "stranger"}""")]), "'user'", "stranger");
+    }
+
+    [Fact]
+    public void Preprocess_UnknownItem_ThrowsNamingTheItem()
+    {
+        PipelineAssert.InvalidArgument(() => Recommender().Preprocess([TempPipeline.Record("""{"user": "u1", "item": "zzz"}""")]), "'item'", "zzz");
+    }
+
+    [Fact]
+    public void Preprocess_BadK_ThrowsNamingTheField()
+    {
+        PipelineAssert.InvalidArgument(() => Recommender().Preprocess([TempPipeline.Record("""{"user": "u1", "k": 0}""")]), "'k'");
+    }
+}
