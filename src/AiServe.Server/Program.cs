@@ -16,6 +16,9 @@ builder.AddAiServeKestrel();
 // Configure logging (Serilog)
 builder.AddAiServeLogging();
 
+// Configure JSON answers: plain JSON APIs, so no HTML-safe escaping of quotes and ampersands
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+
 // Configure the model repository, lifecycle and ONNX Runtime backend
 builder.Services.AddModelServing();
 

@@ -10,6 +10,15 @@ namespace AiServe.Server.Protocols;
 /// </summary>
 internal static class InferenceHttp
 {
+    /// <summary>
+    /// How API responses are written: no HTML-safe escaping (these are JSON APIs, not pages), so a message reads
+    /// "model 'iris'" rather than "model \u0027iris\u0027".
+    /// </summary>
+    public static readonly System.Text.Json.JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     /// <summary>Parses a version route segment (null when the route has none).</summary>
     /// <exception cref="InferenceException">InvalidArgument when it is not a positive integer.</exception>
     public static long? ParseVersion(string? version)
@@ -69,7 +78,7 @@ internal static class InferenceHttp
 
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json";
-        await using var writer = new System.Text.Json.Utf8JsonWriter(http.Response.BodyWriter);
+        await using var writer = new System.Text.Json.Utf8JsonWriter(http.Response.BodyWriter, WriterOptions);
         writer.WriteStartObject();
         writer.WriteString("error"u8, message);
         writer.WriteEndObject();

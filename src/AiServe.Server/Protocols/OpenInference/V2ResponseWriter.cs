@@ -18,7 +18,7 @@ internal static class V2ResponseWriter
     {
         var json = new ArrayBufferWriter<byte>(1024);
         long binaryLength = 0;
-        using (var writer = new Utf8JsonWriter(json))
+        using (var writer = new Utf8JsonWriter(json, InferenceHttp.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteString("model_name"u8, response.ModelName);

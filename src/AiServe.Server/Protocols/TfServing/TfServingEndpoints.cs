@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
+using AiServe.Core.Pipelines;
 using AiServe.Core.Scheduling;
 using AiServe.Server.Hosting;
 using AiServe.Server.Telemetry;
@@ -29,6 +30,21 @@ internal static class TfServingEndpoints
         Describe(v1.MapPost("/{model}:predict", Predict).WithName("TfPredict").WithSummary("Predict on the highest ready version"));
         Describe(v1.MapPost("/{model}/versions/{version}:predict", Predict).WithName("TfVersionPredict").WithSummary("Predict on one version"));
         Describe(v1.MapPost("/{model}/labels/{label}:predict", Predict).WithName("TfLabelPredict").WithSummary("Predict on a labelled version"));
+
+        foreach (var method in new[] { "classify", "regress" })
+        {
+            var summary = method == "classify"
+                ? "Classify examples (models with a classification pipeline): top-k [label, score] pairs per example"
+                : "Regress examples (models with a regression or rating pipeline): one value per example";
+            var name = char.ToUpperInvariant(method[0]) + method[1..];
+            v1.MapPost($"/{{model}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, null, null, method, m, o))
+                .WithName($"Tf{name}").WithSummary(summary);
+            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", (HttpContext h, string model, string version, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, version, null, method, m, o))
+                .WithName($"TfVersion{name}").WithSummary(summary);
+            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", (HttpContext h, string model, string label, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, null, label, method, m, o))
+                .WithName($"TfLabel{name}").WithSummary(summary);
+        }
+
         return v1;
     }
 
@@ -93,7 +109,54 @@ internal static class TfServingEndpoints
         }
     }
 
+    /// <summary>
+    /// Predict. A model without a pipeline takes raw tensors (row or columnar), as TF Serving does. A model with a
+    /// pipeline takes records in its own terms as <c>instances</c> (feature names, an image, a text, a user id) and
+    /// answers friendly predictions; its <c>inputs</c> (columnar) stay raw tensors. Image models also take a raw
+    /// <c>image/*</c> body or <c>multipart/form-data</c> files.
+    /// </summary>
     private static Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
+        {
+            RequestLogContext.SetModel(http, model, version ?? label);
+            var number = InferenceHttp.ParseVersion(version);
+            var limit = options.Value.Limits.MaxRequestBodyBytes;
+            if (ImageUploads.IsUpload(http.Request))
+            {
+                var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
+                using var imageLease = manager.Acquire(model, number, label);
+                var pipeline = RequirePipeline(imageLease.Version);
+                var tensors = pipeline.PreprocessImages(images);
+                var friendly = await RunPipelineAsync(imageLease.Version, pipeline, tensors, [], aborted);
+                await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
+                return;
+            }
+
+            using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
+            using var document = ParseJson(body.Memory);
+            using var lease = manager.Acquire(model, number, label);
+            var served = lease.Version;
+            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
+            if (served.Pipeline is { } records && document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("instances", out var instances) && !document.RootElement.TryGetProperty("inputs", out _))
+            {
+                var list = RecordList(instances, "instances");
+                var friendly = await RunPipelineAsync(served, records, records.Preprocess(list), list, aborted);
+                await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
+                return;
+            }
+
+            var (request, columnar) = TfPredictReader.Read(document.RootElement, served.Signature!);
+            var response = await served.InferAsync(request, ScheduleOptions.None, aborted);
+            await WritePredictionsAsync(http.Response, response.Outputs, columnar, aborted);
+        });
+
+    /// <summary>
+    /// TF Serving's Classify and Regress APIs over a model's pipeline: <c>{"context"?, "examples": [...]}</c>, each
+    /// example a record (context fields fill in what an example lacks). Classify answers
+    /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
+    /// </summary>
+    private static Task ClassifyOrRegress(HttpContext http, string model, string? version, string? label, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
         InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
         {
             RequestLogContext.SetModel(http, model, version ?? label);
@@ -101,23 +164,128 @@ internal static class TfServingEndpoints
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             using var lease = manager.Acquire(model, number, label);
-            var served = lease.Version;
-            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
-            var (request, columnar) = TfPredictReader.Read(document.RootElement, served.Signature!);
-            var response = await served.InferAsync(request, ScheduleOptions.None, aborted);
-            await WritePredictionsAsync(http.Response, response.Outputs, columnar, aborted);
+            var pipeline = RequirePipeline(lease.Version);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("examples", out var examples))
+            {
+                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"a :{method} request needs 'examples': a list of records");
+            }
+
+            var records = RecordList(examples, "examples");
+            if (root.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object)
+            {
+                records = records.Select(r => WithContext(r, context)).ToList();
+            }
+
+            var friendly = await RunPipelineAsync(lease.Version, pipeline, pipeline.Preprocess(records), records, aborted);
+            await WriteJsonAsync(http.Response, w =>
+            {
+                w.WriteStartArray("results"u8);
+                foreach (var answer in friendly)
+                {
+                    if (method == "classify")
+                    {
+                        var top = answer["top_k"] as JsonArray
+                            ?? throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model '{model}' does not classify (its pipeline answers {string.Join(", ", answer.Select(p => p.Key))}); use :predict");
+                        w.WriteStartArray();
+                        foreach (var entry in top)
+                        {
+                            w.WriteStartArray();
+                            w.WriteStringValue(entry!["label"]!.ToString());
+                            entry["score"]!.WriteTo(w);
+                            w.WriteEndArray();
+                        }
+
+                        w.WriteEndArray();
+                    }
+                    else
+                    {
+                        var value = answer["value"] ?? answer["rating"]
+                            ?? throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model '{model}' does not regress (its pipeline answers {string.Join(", ", answer.Select(p => p.Key))}); use :predict");
+                        value.WriteTo(w);
+                    }
+                }
+
+                w.WriteEndArray();
+            }, aborted);
         });
+
+    private static async Task<IReadOnlyList<JsonObject>> RunPipelineAsync(ModelVersion served, IPipeline pipeline, IReadOnlyList<Tensor> tensors, IReadOnlyList<JsonElement> records, CancellationToken aborted)
+    {
+        // A recommender answers cold-start users from its popularity list without running the model.
+        if (tensors.Count == 0 || tensors[0].ShapeSpan.Length > 0 && tensors[0].ShapeSpan[0] == 0)
+        {
+            return pipeline.Postprocess([], records);
+        }
+
+        var outputs = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
+        var response = await served.InferAsync(new InferenceRequest(tensors, outputs), ScheduleOptions.None, aborted);
+        return pipeline.Postprocess(response.Outputs, records);
+    }
+
+    private static IPipeline RequirePipeline(ModelVersion version) =>
+        version.Pipeline ?? throw new InferenceException(InferenceErrorCode.InvalidArgument,
+            $"model '{version.ModelName}' version {version.Version} has no pipeline.json, so it takes raw tensors only: use :predict with tensor 'instances' or 'inputs'");
+
+    private static List<JsonElement> RecordList(JsonElement list, string field)
+    {
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+        {
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"'{field}' must be a non-empty array of records");
+        }
+
+        return list.EnumerateArray().ToList();
+    }
+
+    private static JsonElement WithContext(JsonElement example, JsonElement context)
+    {
+        if (example.ValueKind != JsonValueKind.Object)
+        {
+            return example;
+        }
+
+        var merged = JsonNode.Parse(context.GetRawText())!.AsObject();
+        foreach (var property in example.EnumerateObject())
+        {
+            merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+        }
+
+        return JsonSerializer.SerializeToElement(merged);
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<JsonObject> items)
+    {
+        writer.WriteStartArray(name);
+        foreach (var item in items)
+        {
+            item.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static async Task WriteJsonAsync(HttpResponse http, Action<Utf8JsonWriter> body, CancellationToken cancellationToken)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, InferenceHttp.WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        http.ContentType = "application/json";
+        http.ContentLength = buffer.WrittenCount;
+        await http.Body.WriteAsync(buffer.WrittenMemory, cancellationToken);
+    }
 
     /// <summary>
     /// Row requests get <c>{"predictions": [...]}</c>: per example, the output's row (one output) or an object of
     /// named rows. Columnar requests get <c>{"outputs": ...}</c>: the whole tensor, or an object of named tensors.
     /// </summary>
-    private static async Task WritePredictionsAsync(HttpResponse http, IReadOnlyList<Tensor> outputs, bool columnar, CancellationToken cancellationToken)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+    private static Task WritePredictionsAsync(HttpResponse http, IReadOnlyList<Tensor> outputs, bool columnar, CancellationToken cancellationToken) =>
+        WriteJsonAsync(http, writer =>
         {
-            writer.WriteStartObject();
             if (columnar)
             {
                 writer.WritePropertyName("outputs"u8);
@@ -162,14 +330,7 @@ internal static class TfServingEndpoints
 
                 writer.WriteEndArray();
             }
-
-            writer.WriteEndObject();
-        }
-
-        http.ContentType = "application/json";
-        http.ContentLength = buffer.WrittenCount;
-        await http.Body.WriteAsync(buffer.WrittenMemory, cancellationToken);
-    }
+        }, cancellationToken);
 
     private static void WriteRow(Utf8JsonWriter writer, Tensor tensor, long row)
     {

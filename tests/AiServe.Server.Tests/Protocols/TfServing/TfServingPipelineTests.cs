@@ -1,0 +1,230 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using AiServe.Tests.Common;
+
+namespace AiServe.Server.Tests.Protocols.TfServing;
+
+/// <summary>Models with a pipeline.json: records in, friendly predictions out, equal to what the training script computed.</summary>
+public sealed class TfServingPipelineTests(BundledModelsFactory factory) : IClassFixture<BundledModelsFactory>
+{
+    [Theory]
+    [InlineData("penguins")]
+    [InlineData("austen")]
+    [InlineData("fashion-mnist")]
+    public async Task Predict_FixtureRecords_MatchTrainingFrameworkPredictions(string model)
+    {
+        var client = await factory.StartAsync();
+        var fixture = PipelineFixture.Load(model);
+        var instances = "[" + string.Join(",", fixture.Records.Select(r => r.GetRawText())) + "]";
+
+        var (status, body) = await V2Http.PostJsonAsync(client, $"/v1/models/{model}:predict", $$"""{"instances": {{instances}}}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var predictions = body.GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(fixture.Predictions.Count, predictions.Length);
+        for (var i = 0; i < predictions.Length; i++)
+        {
+            Assert.Equal(fixture.Predictions[i].GetProperty("label").GetString(), predictions[i].GetProperty("label").GetString());
+            var expected = fixture.Predictions[i].GetProperty("top_k").EnumerateArray().ToArray();
+            var actual = predictions[i].GetProperty("top_k").EnumerateArray().ToArray();
+            Assert.Equal(expected.Select(e => e.GetProperty("label").GetString()), actual.Select(a => a.GetProperty("label").GetString()));
+            Assert.All(expected.Zip(actual), p => Assert.True(Math.Abs(p.First.GetProperty("score").GetDouble() - p.Second.GetProperty("score").GetDouble()) <= 1e-4));
+        }
+    }
+
+    [Fact]
+    public async Task Predict_PenguinsRejectedRecord_Returns400NamingFieldAndValue()
+    {
+        var client = await factory.StartAsync();
+        var rejected = PipelineFixture.Load("penguins").Root.GetProperty("rejected_records")[0].GetProperty("record").GetRawText();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:predict", $$"""{"instances": [{{rejected}}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("field 'island' has unknown category 'Atlantis'", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"instances": [{"bill_length_mm": "long"}]}""", "field 'bill_length_mm'")]
+    [InlineData("""{"instances": [42]}""", "record 0")]
+    [InlineData("""{"instances": []}""", "'instances' must be a non-empty array of records")]
+    public async Task Predict_PenguinsBadRecord_Returns400(string json, string message)
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:predict", json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Classify_ExamplesWithContext_TopKLabelScorePairs()
+    {
+        var client = await factory.StartAsync();
+        var fixture = PipelineFixture.Load("penguins");
+        var record = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(fixture.Records[0].GetRawText())!;
+        var island = record["island"].GetRawText();
+        record.Remove("island");
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:classify",
+            $$"""{"context": {"island": {{island}}}, "examples": [{{JsonSerializer.Serialize(record)}}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var pairs = body.GetProperty("results")[0].EnumerateArray().ToArray();
+        Assert.Equal(3, pairs.Length);
+        Assert.Equal(fixture.Predictions[0].GetProperty("label").GetString(), pairs[0][0].GetString());
+        Assert.True(pairs[0][1].GetDouble() >= pairs[1][1].GetDouble());
+    }
+
+    [Theory]
+    [InlineData("/v1/models/iris:classify", "has no pipeline.json")]
+    [InlineData("/v1/models/penguins:regress", "does not regress")]
+    [InlineData("/v1/models/penguins:classify", "needs 'examples'")]
+    public async Task ClassifyRegress_NotFittingTheModel_Returns400(string url, string message)
+    {
+        var client = await factory.StartAsync();
+        var json = message.Contains("examples", StringComparison.Ordinal) ? """{"instances": []}""" : """{"examples": [{"island": "Dream"}]}""";
+
+        var (status, body) = await V2Http.PostJsonAsync(client, url, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_RawPngBody_Classified()
+    {
+        var client = await factory.StartAsync();
+        using var content = new ByteArrayContent(File.ReadAllBytes(Path.Combine(TestPaths.Models, "fashion-mnist", "samples", "1-pullover.png")));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+
+        using var response = await client.PostAsync("/v1/models/fashion-mnist:predict", content);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Pullover", body.GetProperty("predictions")[0].GetProperty("label").GetString());
+    }
+
+    [Fact]
+    public async Task Predict_MultipartUpload_OnePredictionPerFile()
+    {
+        var client = await factory.StartAsync();
+        using var form = new MultipartFormDataContent();
+        foreach (var name in new[] { "0-ankle-boot.png", "2-trouser.png" })
+        {
+            var file = new ByteArrayContent(File.ReadAllBytes(Path.Combine(TestPaths.Models, "fashion-mnist", "samples", name)));
+            file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            form.Add(file, "image", name);
+        }
+
+        using var response = await client.PostAsync("/v1/models/fashion-mnist:predict", form);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["Ankle boot", "Trouser"], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+    }
+
+    [Theory]
+    [InlineData("image/png", "not an image that can be decoded")]
+    [InlineData("image/jpeg", "not an image that can be decoded")]
+    public async Task Predict_UndecodableImage_Returns400(string type, string message)
+    {
+        var client = await factory.StartAsync();
+        using var content = new ByteArrayContent("definitely not pixels"u8.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue(type);
+
+        using var response = await client.PostAsync("/v1/models/fashion-mnist:predict", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_ImageToTabularModel_Returns400()
+    {
+        var client = await factory.StartAsync();
+        using var content = new ByteArrayContent(File.ReadAllBytes(Path.Combine(TestPaths.Models, "fashion-mnist", "samples", "1-pullover.png")));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+
+        using var response = await client.PostAsync("/v1/models/penguins:predict", content);
+
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented, response.StatusCode.ToString());
+    }
+
+    [Fact]
+    public async Task Predict_RecommenderPairsTopKAndColdStart()
+    {
+        var client = await factory.StartAsync();
+        var fixture = PipelineFixture.Load("lecturer-ratings");
+        var topK = fixture.Root.GetProperty("top_k");
+        var cold = fixture.Root.GetProperty("cold_start_top_k");
+        var instances = $$"""
+            [{{fixture.Records[0].GetRawText()}},
+             {"user": "{{topK.GetProperty("user").GetString()}}", "k": 5, "exclude_rated": true},
+             {"user": "{{cold.GetProperty("user").GetString()}}", "k": 5, "exclude_rated": true}]
+            """;
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/lecturer-ratings:predict", $$"""{"instances": {{instances}}}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var predictions = body.GetProperty("predictions").EnumerateArray().ToArray();
+        var expectedRating = fixture.Outputs[0].AsSpan<float>()[0];
+        Assert.True(Math.Abs(predictions[0].GetProperty("rating").GetDouble() - Math.Clamp(expectedRating, 1, 5)) <= 1e-4);
+        Assert.Equal(topK.GetProperty("expected_items").EnumerateArray().Select(e => e.GetString()),
+            predictions[1].GetProperty("items").EnumerateArray().Select(e => e.GetProperty("item").GetString()));
+        Assert.True(predictions[2].GetProperty("cold_start").GetBoolean());
+        Assert.Equal(cold.GetProperty("expected_items").EnumerateArray().Select(e => e.GetString()),
+            predictions[2].GetProperty("items").EnumerateArray().Select(e => e.GetProperty("item").GetString()));
+    }
+
+    [Fact]
+    public async Task Regress_RecommenderPair_ReturnsRating()
+    {
+        var client = await factory.StartAsync();
+        var fixture = PipelineFixture.Load("lecturer-ratings");
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/lecturer-ratings:regress", $$"""{"examples": [{{fixture.Records[0].GetRawText()}}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(1, body.GetProperty("results").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Predict_UnknownRecommenderItem_Returns400NamingIt()
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/lecturer-ratings:predict", """{"instances": [{"user": "1", "item": "no-such-lecturer"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("no-such-lecturer", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_PipelineModelColumnarInputs_StillRawTensors()
+    {
+        var client = await factory.StartAsync();
+        var fixture = PipelineFixture.Load("penguins");
+        var tensor = fixture.Tensors[0];
+        var rows = tensor.AsSpan<float>().ToArray().Chunk((int)tensor.Shape[1]).Take(2)
+            .Select(r => "[" + string.Join(",", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]");
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:predict", $$$"""{"inputs": {"input": [{{{string.Join(",", rows)}}}]}}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, body.GetProperty("outputs").GetProperty("probabilities").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Predict_ErrorMessages_AreNotHtmlEscaped()
+    {
+        var client = await factory.StartAsync();
+        using var content = new StringContent("""{"instances": [{"island": "Atlantis"}]}""");
+
+        using var response = await client.PostAsync("/v1/models/penguins:predict", content);
+
+        Assert.Contains("field 'island'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
