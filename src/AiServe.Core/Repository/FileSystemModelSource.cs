@@ -48,6 +48,22 @@ public sealed class FileSystemModelSource : IModelSource
         return new RepositorySnapshot(models.ToImmutable());
     }
 
+    /// <summary>
+    /// Changes when any file of the version folder changes (the model, its pipeline.json, vocabularies, id maps):
+    /// each file's name, size and write time.
+    /// </summary>
+    private static string Fingerprint(string versionDir)
+    {
+        var parts = Directory.EnumerateFiles(versionDir, "*", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .Select(f =>
+            {
+                var info = new FileInfo(f);
+                return $"{Path.GetRelativePath(versionDir, f)}:{info.Length}:{info.LastWriteTimeUtc.Ticks}";
+            });
+        return string.Join('|', parts);
+    }
+
     private static ModelEntry ScanModel(string name, string dir)
     {
         var versions = ImmutableSortedDictionary.CreateBuilder<long, VersionEntry>();
@@ -67,9 +83,8 @@ public sealed class FileSystemModelSource : IModelSource
                 }
 
                 var file = Path.Combine(versionDir, ModelFileName);
-                var info = new FileInfo(file);
-                versions[version] = info.Exists
-                    ? new VersionEntry(version, file, $"{info.Length}:{info.LastWriteTimeUtc.Ticks}", null)
+                versions[version] = File.Exists(file)
+                    ? new VersionEntry(version, file, Fingerprint(versionDir), null)
                     : new VersionEntry(version, file, "missing", $"version folder has no {ModelFileName}");
             }
 

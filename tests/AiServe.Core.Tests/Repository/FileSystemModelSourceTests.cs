@@ -121,6 +121,24 @@ public sealed class FileSystemModelSourceTests : IDisposable
         Assert.NotEqual(before, after);
     }
 
+    [Theory]
+    [InlineData("pipeline.json")]
+    [InlineData("vocab.txt")]
+    public void Scan_OtherFileOfVersionChanges_VersionFingerprintChanges(string name)
+    {
+        var file = WriteVersion("m", "1", "ok");
+        var other = Path.Combine(Path.GetDirectoryName(file)!, name);
+        File.WriteAllText(other, "a");
+        File.SetLastWriteTimeUtc(other, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var before = Scan().Models["m"].Versions[1].Fingerprint;
+
+        File.WriteAllText(other, "b");
+        File.SetLastWriteTimeUtc(other, new DateTime(2024, 1, 2, 0, 0, 0, DateTimeKind.Utc));
+        var after = Scan().Models["m"].Versions[1].Fingerprint;
+
+        Assert.NotEqual(before, after);
+    }
+
     [Fact]
     public void Scan_ModelFileUntouched_VersionFingerprintStable()
     {
