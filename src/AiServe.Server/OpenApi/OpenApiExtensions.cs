@@ -15,13 +15,15 @@ internal static class OpenApiExtensions
                 Description = "Serves ONNX models over the Open Inference Protocol (KServe V2). Each infer operation has a ready-to-run example per loaded model: pick it, put the model's name in the path, and execute.",
             });
             options.OperationFilter<InferExamplesFilter>();
+            options.DocumentFilter<PipelineRecordsFilter>();
         });
         return services;
     }
 
     public static WebApplication UseAiServeOpenApi(this WebApplication app)
     {
-        app.UseSwagger();
+        // OpenAPI 3.1: pipeline records use JSON Schema type unions (a numeric feature may be a number, null or "NaN").
+        app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
         app.UseSwaggerUI(options =>
         {
             options.SwaggerEndpoint("/swagger/v1/swagger.json", "AiServe v1");

@@ -85,6 +85,40 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.True(examples.TryGetProperty("iris", out _));
     }
 
+    [Theory]
+    [InlineData("penguins", "island")]
+    [InlineData("fashion-mnist", "image_b64")]
+    [InlineData("austen", null)]
+    [InlineData("lecturer-ratings", "user")]
+    public async Task Document_PipelineModel_HasRecordSchemaAndRunnableRecordExample(string model, string? field)
+    {
+        var client = await factory.StartAsync();
+        var document = await Document();
+
+        var schema = document.GetProperty("components").GetProperty("schemas").GetProperty($"{model}.record");
+        if (field is not null)
+        {
+            Assert.True(schema.GetProperty("properties").TryGetProperty(field, out _), schema.ToString());
+        }
+
+        var content = document.GetProperty("paths").GetProperty($"/v1/models/{model}:predict").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json");
+        Assert.Equal($"#/components/schemas/{model}.record", content.GetProperty("schema").GetProperty("properties").GetProperty("instances").GetProperty("items").GetProperty("$ref").GetString());
+        var (status, body) = await V2Http.PostJsonAsync(client, $"/v1/models/{model}:predict", content.GetProperty("example").GetRawText());
+        Assert.True(status == HttpStatusCode.OK, $"{model}: {body}");
+        Assert.Equal(1, body.GetProperty("predictions").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Document_PenguinsNumericFeature_AllowsNumberNullOrNaNString()
+    {
+        var document = await Document();
+
+        var feature = document.GetProperty("components").GetProperty("schemas").GetProperty("penguins.record").GetProperty("properties").GetProperty("bill_length_mm");
+
+        Assert.Equal(["null", "number", "string"], feature.GetProperty("type").EnumerateArray().Select(t => t.GetString()).Order());
+    }
+
     [Fact]
     public async Task Document_IrisExample_UsesWarmupSampleFromModelJson()
     {
