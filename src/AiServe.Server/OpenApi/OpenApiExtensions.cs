@@ -12,7 +12,9 @@ internal static class OpenApiExtensions
             {
                 Title = "AiServe",
                 Version = "v1",
-                Description = "Serves ONNX models over the Open Inference Protocol (KServe V2). Each infer operation has a ready-to-run example per loaded model: pick it, put the model's name in the path, and execute.",
+                Description = "Serves ONNX models over the Open Inference Protocol (KServe V2) and TensorFlow Serving's REST API. "
+                    + "Each infer and predict operation has a ready-to-run example per loaded model: pick it, put the model's name in the path, and execute. "
+                    + "Models with a pipeline also have their own operation under 'Models (records)', which takes records in the model's own terms.",
             });
             options.OperationFilter<InferExamplesFilter>();
             options.DocumentFilter<PipelineRecordsFilter>();
