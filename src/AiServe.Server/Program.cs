@@ -22,12 +22,16 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Encoder
 // Configure the model repository, lifecycle and ONNX Runtime backend
 builder.Services.AddModelServing();
 
+// Configure request decompression: Triton clients may send gzip or deflate bodies (Content-Encoding)
+builder.Services.AddRequestDecompression();
+
 // Configure OpenAPI and Swagger UI
 builder.Services.AddAiServeOpenApi();
 
 var app = builder.Build();
 
 app.UseAiServeRequestLogging();
+app.UseRequestDecompression();
 app.UseAiServeOpenApi();
 
 app.MapHealth();

@@ -233,4 +233,28 @@ public sealed class V2InferTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("unknown label 'beta' of model 'iris'", V2Http.Error(body), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    public async Task Infer_CompressedRequestBody_Decompressed(string encoding)
+    {
+        var client = await factory.StartAsync();
+        var json = """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [6.7, 3.0, 5.2, 2.3]}]}"""u8.ToArray();
+        using var compressed = new MemoryStream();
+        using (Stream zip = encoding == "gzip"
+            ? new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)
+            : new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            zip.Write(json);
+        }
+
+        using var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentEncoding.Add(encoding);
+        using var response = await client.PostAsync("/v2/models/iris/versions/1/infer", content);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, body.GetProperty("outputs")[0].GetProperty("data")[0].GetInt64());
+    }
 }
