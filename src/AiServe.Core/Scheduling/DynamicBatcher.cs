@@ -56,6 +56,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
     public int RunningBatches => Volatile.Read(ref _running);
 
     /// <inheritdoc />
+    public void EnsureCapacity()
+    {
+        if (Volatile.Read(ref _queued) >= _options.MaxQueueSize)
+        {
+            throw QueueFull();
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<Tensor>> ScheduleAsync(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, ScheduleOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
@@ -83,8 +92,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
             if (_queued >= _options.MaxQueueSize)
             {
-                return Task.FromException<IReadOnlyList<Tensor>>(new InferenceException(InferenceErrorCode.ResourceExhausted,
-                    $"the queue of {_owner} is full ({_options.MaxQueueSize} requests waiting); retry later"));
+                return Task.FromException<IReadOnlyList<Tensor>>(QueueFull());
             }
 
             item.Sequence = _sequence++;
@@ -348,6 +356,9 @@ public sealed class DynamicBatcher : IInferenceScheduler
             (null, { } l) => l,
             _ => null,
         };
+
+    private InferenceException QueueFull() =>
+        new(InferenceErrorCode.ResourceExhausted, $"the queue of {_owner} is full ({_options.MaxQueueSize} requests waiting); retry later");
 
     private InferenceException Cancelled() => new(InferenceErrorCode.Cancelled, $"the request to {_owner} was cancelled");
 

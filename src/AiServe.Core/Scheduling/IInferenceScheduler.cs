@@ -15,6 +15,13 @@ public interface IInferenceScheduler : IAsyncDisposable
     int RunningBatches { get; }
 
     /// <summary>
+    /// Refuses at once, before any work is spent on a request, when the queue is already full: a cheap early check
+    /// (<see cref="ScheduleAsync"/> still checks authoritatively).
+    /// </summary>
+    /// <exception cref="InferenceException">ResourceExhausted when the queue is full.</exception>
+    void EnsureCapacity();
+
+    /// <summary>
     /// Queues one validated request and completes with its outputs (in the order asked). Fails at once with
     /// ResourceExhausted when the queue is full; with DeadlineExceeded when the deadline passes (queued or running);
     /// with Cancelled when <paramref name="cancellationToken"/> fires.

@@ -122,6 +122,22 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task EnsureCapacity_QueueFull_ThrowsResourceExhaustedOtherwiseNothing()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueSize = 1 });
+        var running = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        batcher.EnsureCapacity();
+        var queued = Schedule(batcher, Rows(1, 0f));
+
+        var ex = Assert.Throws<InferenceException>(batcher.EnsureCapacity);
+
+        Assert.Equal(InferenceErrorCode.ResourceExhausted, ex.Code);
+        _instance.OpenAll();
+        await Task.WhenAll(running, queued);
+    }
+
+    [Fact]
     public async Task Schedule_DeadlinePassesWhileQueued_DeadlineExceededAndNeverRuns()
     {
         var batcher = Create(Options(maxBatch: 8) with { Batching = false });

@@ -113,11 +113,14 @@ internal static class OpenInferenceEndpoints
         {
             RequestLogContext.SetModel(http, model, version ?? label);
             var number = InferenceHttp.ParseVersion(version);
-            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var headerLength = ParseHeaderLength(http.Request);
+
+            // Resolve the model and refuse an overloaded one before spending anything on the body.
             using var lease = manager.Acquire(model, number, label);
             var served = lease.Version;
             RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
+            served.Scheduler?.EnsureCapacity();
+            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);

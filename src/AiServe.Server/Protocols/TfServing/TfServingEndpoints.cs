@@ -132,11 +132,12 @@ internal static class TfServingEndpoints
                 return;
             }
 
-            using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
-            using var document = ParseJson(body.Memory);
             using var lease = manager.Acquire(model, number, label);
             var served = lease.Version;
             RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
+            served.Scheduler?.EnsureCapacity();
+            using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
+            using var document = ParseJson(body.Memory);
             if (served.Pipeline is { } records && document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("instances", out var instances) && !document.RootElement.TryGetProperty("inputs", out _))
             {

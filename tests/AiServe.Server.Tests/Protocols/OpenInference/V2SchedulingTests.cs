@@ -43,6 +43,10 @@ public sealed class V2SchedulingTests : IDisposable
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal("1", refused.Headers.GetValues("Retry-After").Single());
         Assert.Contains("is full", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // Refused before the body is read: even a malformed body gets 429, not 400, on V2 and TF Serving alike.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await V2Http.PostJsonAsync(client, "/v2/models/slow/infer", "{not json")).Status);
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await V2Http.PostJsonAsync(client, "/v1/models/slow:predict", "{not json")).Status);
         _gate.Set();
         Assert.Equal(HttpStatusCode.OK, (await running).Status);
         Assert.Equal(HttpStatusCode.OK, (await queued).Status);
