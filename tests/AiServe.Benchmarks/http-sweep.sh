@@ -2,12 +2,13 @@
 # The HTTP comparison of docs/PERFORMANCE.md, in one run so that every row shares the machine's state.
 # Starts three servers side by side (AiServe with dynamic batching on, AiServe with it off, the bare-Kestrel
 # ceiling), then drives each with aiserve-bench, model by model, back to back.
-#   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY]
+#   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY] [MODELS]
+# MODELS: a space-separated subset of "iris fashion-mnist wide" (default all three).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}
+OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}; MODELS=${5:-iris fashion-mnist wide}
 ON=$OUT/repo-on; OFF=$OUT/repo-off
-rm -rf "$ON" "$OFF"; mkdir -p "$ON" "$OFF"
+mkdir -p "$OUT"; rm -rf "$ON" "$OFF"; mkdir -p "$ON" "$OFF"
 cp -r models/iris models/fashion-mnist tests/fixtures/repos/perf/wide "$ON"/
 cp -r "$ON"/. "$OFF"/
 for m in iris fashion-mnist wide; do
@@ -34,13 +35,14 @@ bench() { # NAME PORT MODEL PROTOCOL BATCH
     --concurrency "$CONC" --duration "$DUR" --warmup "$WARM" --out "$OUT/$1" | tail -n +4
 }
 
-for m in iris fashion-mnist wide; do
+for m in $MODELS; do
   bench "$m-b1-ceiling-json" 18483 "$m" rest-json 1
   bench "$m-b1-on-json"      18481 "$m" rest-json 1
   bench "$m-b1-off-json"     18482 "$m" rest-json 1
   bench "$m-b1-on-binary"    18481 "$m" rest-binary 1
   bench "$m-b1-off-binary"   18482 "$m" rest-binary 1
 done
+[[ " $MODELS " == *" fashion-mnist "* ]] || exit 0
 bench "fashion-mnist-b8-ceiling-json" 18483 fashion-mnist rest-json 8
 bench "fashion-mnist-b8-on-json"      18481 fashion-mnist rest-json 8
 bench "fashion-mnist-b8-off-json"     18482 fashion-mnist rest-json 8
