@@ -38,13 +38,23 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         var seconds = Math.Max(0, (Math.Max(lastEnd, Math.Min(end, Stopwatch.GetTimestamp())) - measure) / (double)Stopwatch.Frequency);
         var latencies = results.SelectMany(r => r.Latencies).ToArray();
         var errors = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var (kind, count) in results.SelectMany(r => r.Errors))
+        foreach (var (kind, ticks) in results.SelectMany(r => r.Errors))
         {
-            errors[kind] = errors.GetValueOrDefault(kind) + count;
+            errors[kind] = errors.GetValueOrDefault(kind) + ticks.Count;
+        }
+
+        var errorLatency = new SortedDictionary<string, LatencyStats>(StringComparer.Ordinal);
+        foreach (var kind in errors.Keys)
+        {
+            var ticks = results.SelectMany(r => r.Errors.GetValueOrDefault(kind) ?? []).ToArray();
+            errorLatency[kind] = LatencyStats.FromTicks(ticks, Stopwatch.Frequency);
         }
 
         return new StepResult(concurrency, batch, seconds, latencies.Length, errors,
-            LatencyStats.FromTicks(latencies, Stopwatch.Frequency), cancellationToken.IsCancellationRequested);
+            LatencyStats.FromTicks(latencies, Stopwatch.Frequency), cancellationToken.IsCancellationRequested)
+        {
+            ErrorLatency = errorLatency,
+        };
     }
 
     private async Task<WorkerResult> WorkAsync(StepProgress progress, CancellationToken cancellationToken)
@@ -91,7 +101,13 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 }
                 else
                 {
-                    result.Errors[error] = result.Errors.GetValueOrDefault(error) + 1;
+                    // Failures keep their latency too, by kind: a refusal (429, 503) should be answered at once.
+                    if (!result.Errors.TryGetValue(error, out var failed))
+                    {
+                        result.Errors[error] = failed = [];
+                    }
+
+                    failed.Add(ended - began);
                 }
             }
 
@@ -109,7 +125,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
     {
         public List<long> Latencies { get; } = new(4096);
 
-        public Dictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, List<long>> Errors { get; } = new(StringComparer.Ordinal);
 
         public long LastEnd { get; set; }
     }

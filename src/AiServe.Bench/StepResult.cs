@@ -10,6 +10,9 @@ namespace AiServe.Bench;
 /// <param name="Cancelled">Ctrl+C stopped the step early.</param>
 internal sealed record StepResult(int Concurrency, int Batch, double Seconds, long Requests, IReadOnlyDictionary<string, long> Errors, LatencyStats Latency, bool Cancelled)
 {
+    /// <summary>Latencies of the failed requests by kind (the keys of <see cref="Errors"/>); empty when not measured.</summary>
+    public IReadOnlyDictionary<string, LatencyStats> ErrorLatency { get; init; } = new Dictionary<string, LatencyStats>();
+
     public long ErrorCount => Errors.Values.Sum();
 
     public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;

@@ -62,4 +62,15 @@ public sealed class LatencyStatsTests
 
         Assert.Equal((50.0, 400.0, 3L), (step.RequestsPerSecond, step.InferencesPerSecond, step.ErrorCount));
     }
+
+    [Fact]
+    public void FormatErrors_GivesLatencyPerKind_WhenMeasured()
+    {
+        var step = new StepResult(4, 1, 2.0, 100, new Dictionary<string, long> { ["429"] = 3 }, LatencyStats.Empty, false)
+        {
+            ErrorLatency = new Dictionary<string, LatencyStats> { ["429"] = LatencyStats.FromTicks([1000, 2000, 3000], 1_000_000) },
+        };
+
+        Assert.Equal("3 x 429 (p50 2.000 ms, p99 3.000 ms)", AiServe.Bench.Reporting.ConsoleReporter.FormatErrors(step));
+    }
 }

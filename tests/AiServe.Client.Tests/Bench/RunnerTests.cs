@@ -41,6 +41,9 @@ public sealed class RunnerTests : IAsyncLifetime
         Assert.Equal(0, step.Requests);
         Assert.Equal("404", Assert.Single(step.Errors).Key);
         Assert.Same(LatencyStats.Empty, step.Latency);
+        var refused = Assert.Single(step.ErrorLatency);
+        Assert.Equal(("404", step.Errors["404"]), (refused.Key, (long)refused.Value.Count));
+        Assert.True(refused.Value.P99Ms > 0);
     }
 
     [Fact]

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using AiServe.Core.Repository;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AiServe.Benchmarks;
+
+/// <summary>
+/// The HTTP ceiling yardstick: a bare Kestrel endpoint that does only what any V2 server must: read the whole JSON
+/// infer body into DTOs with System.Text.Json, then answer a fixed small V2 response (one element of the model's
+/// first output). No model, no queue, no logging, no telemetry. It answers GET /v2, /v2/health/ready,
+/// /v2/models/{m} and /v2/models/{m}/ready like AiServe, from the models' model.json, so aiserve-bench drives it
+/// unchanged with the same bodies.
+/// <code>dotnet run -c Release --project tests/AiServe.Benchmarks -- ceiling --urls http://127.0.0.1:8090 [--models DIR ...]</code>
+/// </summary>
+internal static class HttpCeiling
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var urls = "http://127.0.0.1:8090";
+        var folders = new List<string>();
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--urls": urls = args[i + 1]; break;
+                case "--models": folders.Add(args[i + 1]); break;
+                default:
+                    await Console.Error.WriteLineAsync($"unknown option '{args[i]}'; use --urls URL [--models DIR ...]");
+                    return 2;
+            }
+        }
+
+        if (folders.Count == 0)
+        {
+            folders.Add(Path.Combine(RepoPaths.Root, "models"));
+            folders.Add(Path.Combine(RepoPaths.Root, "tests", "fixtures", "repos", "perf"));
+        }
+
+        var models = LoadModels(folders);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(urls);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, V2DtoJsonContext.Default));
+        var app = builder.Build();
+
+        app.MapGet("/v2", () => new V2ServerMetadataDto("ceiling", "1", ["binary_tensor_data", "schedule_policy"]));
+        app.MapGet("/v2/health/ready", () => new V2ReadyDto(true));
+        app.MapGet("/v2/models/{model}", (string model) => models.TryGetValue(model, out var m)
+            ? Results.Json(m.Metadata, V2DtoJsonContext.Default.V2ModelMetadataDto)
+            : NotFound(model));
+        app.MapGet("/v2/models/{model}/ready", (string model) => models.ContainsKey(model)
+            ? Results.Json(new V2ModelReadyDto(model, true), V2DtoJsonContext.Default.V2ModelReadyDto)
+            : NotFound(model));
+        app.MapPost("/v2/models/{model}/infer", async (string model, HttpRequest request) =>
+        {
+            if (!models.TryGetValue(model, out var m))
+            {
+                return NotFound(model);
+            }
+
+            var body = await JsonSerializer.DeserializeAsync(request.Body, V2DtoJsonContext.Default.V2RequestDto, request.HttpContext.RequestAborted);
+            if (body is null || body.Inputs.Count == 0 || body.Inputs[0].Data is null)
+            {
+                return Results.Json(new V2ErrorDto("the request has no 'inputs' with 'data'"), V2DtoJsonContext.Default.V2ErrorDto, statusCode: 400);
+            }
+
+            return Results.Json(m.Answer, V2DtoJsonContext.Default.V2ResponseDto);
+        });
+
+        Console.WriteLine($"ceiling: serving {string.Join(", ", models.Keys)} on {urls}");
+        await app.RunAsync();
+        return 0;
+    }
+
+    private static IResult NotFound(string model) =>
+        Results.Json(new V2ErrorDto($"model '{model}' is not in the repository"), V2DtoJsonContext.Default.V2ErrorDto, statusCode: 404);
+
+    private static Dictionary<string, (V2ModelMetadataDto Metadata, V2ResponseDto Answer)> LoadModels(IEnumerable<string> folders)
+    {
+        var models = new Dictionary<string, (V2ModelMetadataDto, V2ResponseDto)>(StringComparer.Ordinal);
+        foreach (var folder in folders.SelectMany(Directory.EnumerateDirectories))
+        {
+            var file = Path.Combine(folder, ModelConfigLoader.FileName);
+            var name = Path.GetFileName(folder);
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            var config = ModelConfigLoader.Parse(File.ReadAllText(file), name);
+            if (config.Inputs is not { Count: > 0 } inputs || config.Outputs is not { Count: > 0 } outputs)
+            {
+                continue;
+            }
+
+            var available = Directory.EnumerateDirectories(folder)
+                .Select(Path.GetFileName)
+                .Select(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 0)
+                .Where(n => n > 0 && File.Exists(Path.Combine(folder, n.ToString(CultureInfo.InvariantCulture), "model.onnx")));
+            var versions = VersionPolicy.Select(config.VersionPolicy, available).Order().Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+            var metadata = new V2ModelMetadataDto(name, versions, "onnxruntime_onnx",
+                inputs.Select(t => new V2TensorMetadataDto(t.Name, t.Datatype, t.Shape)).ToArray(),
+                outputs.Select(t => new V2TensorMetadataDto(t.Name, t.Datatype, t.Shape)).ToArray());
+            var answer = new V2ResponseDto(name, versions[^1], [new V2OutputTensorDto(outputs[0].Name, outputs[0].Datatype, [1], [0f])]);
+            models[name] = (metadata, answer);
+        }
+
+        return models;
+    }
+}

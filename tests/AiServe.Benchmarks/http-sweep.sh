@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The HTTP comparison of docs/PERFORMANCE.md, in one run so that every row shares the machine's state.
+# Starts three servers side by side (AiServe with dynamic batching on, AiServe with it off, the bare-Kestrel
+# ceiling), then drives each with aiserve-bench, model by model, back to back.
+#   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY] [MODELS]
+# MODELS: a space-separated subset of "iris fashion-mnist wide" (default all three).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}; MODELS=${5:-iris fashion-mnist wide}
+ON=$OUT/repo-on; OFF=$OUT/repo-off
+mkdir -p "$OUT"; rm -rf "$ON" "$OFF"; mkdir -p "$ON" "$OFF"
+cp -r models/iris models/fashion-mnist tests/fixtures/repos/perf/wide "$ON"/
+cp -r "$ON"/. "$OFF"/
+for m in iris fashion-mnist wide; do
+  /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"enabled": False}; json.dump(c, open(p,"w"), indent=2)' "$OFF/$m/model.json"
+done
+
+dotnet build src/AiServe.Server -c Release -v q -nologo >/dev/null
+dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
+dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18481 --models "$ON" >"$OUT/server-on.log" 2>&1 & pids+=($!)
+dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18482 --models "$OFF" >"$OUT/server-off.log" 2>&1 & pids+=($!)
+dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18483 --models "$ON" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
+for port in 18481 18482 18483; do
+  for _ in $(seq 60); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 1; done
+done
+
+bench() { # NAME PORT MODEL PROTOCOL BATCH
+  echo "== $1"
+  dotnet run --project src/AiServe.Bench -c Release --no-build -- --url "http://127.0.0.1:$2" --model "$3" --protocol "$4" --batch "$5" \
+    --concurrency "$CONC" --duration "$DUR" --warmup "$WARM" --out "$OUT/$1" | tail -n +4
+}
+
+for m in $MODELS; do
+  bench "$m-b1-ceiling-json" 18483 "$m" rest-json 1
+  bench "$m-b1-on-json"      18481 "$m" rest-json 1
+  bench "$m-b1-off-json"     18482 "$m" rest-json 1
+  bench "$m-b1-on-binary"    18481 "$m" rest-binary 1
+  bench "$m-b1-off-binary"   18482 "$m" rest-binary 1
+done
+[[ " $MODELS " == *" fashion-mnist "* ]] || exit 0
+bench "fashion-mnist-b8-ceiling-json" 18483 fashion-mnist rest-json 8
+bench "fashion-mnist-b8-on-json"      18481 fashion-mnist rest-json 8
+bench "fashion-mnist-b8-off-json"     18482 fashion-mnist rest-json 8
+bench "fashion-mnist-b8-on-binary"    18481 fashion-mnist rest-binary 8
