@@ -401,18 +401,9 @@ public static class TensorJson
 
         private static double Real(ref Utf8JsonReader r, string name)
         {
-            if (r.TokenType == JsonTokenType.Number)
+            if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var value))
             {
-                // Most tensor numbers take the exact fast path; the general parser handles the rest.
-                if (!r.HasValueSequence && FastFloat.TryParse(r.ValueSpan, out var fast))
-                {
-                    return fast;
-                }
-
-                if (r.TryGetDouble(out var value))
-                {
-                    return value;
-                }
+                return value;
             }
 
             if (r.TokenType == JsonTokenType.String)
