@@ -1,5 +1,7 @@
 using System.Globalization;
 using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
+using AiServe.Server.Telemetry;
 
 namespace AiServe.Server.Protocols;
 
@@ -31,6 +33,27 @@ internal static class InferenceHttp
         return long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
             ? number
             : throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model version '{version}' is not a positive integer");
+    }
+
+    /// <summary>
+    /// Resolves the version a request addresses, takes a reference on it for the request, tells the request log
+    /// the model and version, and refuses at once (429) when its queue is full, before the body costs anything.
+    /// </summary>
+    public static ModelVersionLease Acquire(HttpContext http, ModelManager manager, string model, string? version, string? label)
+    {
+        RequestLogContext.SetModel(http, model, version ?? label);
+        var lease = manager.Acquire(model, ParseVersion(version), label);
+        try
+        {
+            RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
+            lease.Version.Scheduler?.EnsureCapacity();
+            return lease;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -111,15 +111,9 @@ internal static class OpenInferenceEndpoints
     private static Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
         InferenceHttp.HandleAsync(http, V2Errors.StatusCode, async aborted =>
         {
-            RequestLogContext.SetModel(http, model, version ?? label);
-            var number = InferenceHttp.ParseVersion(version);
             var headerLength = ParseHeaderLength(http.Request);
-
-            // Resolve the model and refuse an overloaded one before spending anything on the body.
-            using var lease = manager.Acquire(model, number, label);
+            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
             var served = lease.Version;
-            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
-            served.Scheduler?.EnsureCapacity();
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)

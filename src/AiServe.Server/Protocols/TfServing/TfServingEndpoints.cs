@@ -118,24 +118,18 @@ internal static class TfServingEndpoints
     private static Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
         InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
         {
-            RequestLogContext.SetModel(http, model, version ?? label);
-            var number = InferenceHttp.ParseVersion(version);
             var limit = options.Value.Limits.MaxRequestBodyBytes;
+            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
+            var served = lease.Version;
             if (ImageUploads.IsUpload(http.Request))
             {
+                var pipeline = RequirePipeline(served);
                 var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
-                using var imageLease = manager.Acquire(model, number, label);
-                var pipeline = RequirePipeline(imageLease.Version);
-                var tensors = pipeline.PreprocessImages(images);
-                var friendly = await RunPipelineAsync(imageLease.Version, pipeline, tensors, [], aborted);
+                var friendly = await RunPipelineAsync(served, pipeline, pipeline.PreprocessImages(images), [], aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
                 return;
             }
 
-            using var lease = manager.Acquire(model, number, label);
-            var served = lease.Version;
-            RequestLogContext.SetModel(http, model, served.Version.ToString(CultureInfo.InvariantCulture));
-            served.Scheduler?.EnsureCapacity();
             using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
             using var document = ParseJson(body.Memory);
             if (served.Pipeline is { } records && document.RootElement.ValueKind == JsonValueKind.Object
@@ -160,12 +154,10 @@ internal static class TfServingEndpoints
     private static Task ClassifyOrRegress(HttpContext http, string model, string? version, string? label, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
         InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
         {
-            RequestLogContext.SetModel(http, model, version ?? label);
-            var number = InferenceHttp.ParseVersion(version);
+            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
+            var pipeline = RequirePipeline(lease.Version);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
-            using var lease = manager.Acquire(model, number, label);
-            var pipeline = RequirePipeline(lease.Version);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("examples", out var examples))
             {
