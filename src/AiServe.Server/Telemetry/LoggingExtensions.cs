@@ -17,6 +17,15 @@ internal static class LoggingExtensions
     public static WebApplicationBuilder AddAiServeLogging(this WebApplicationBuilder builder)
     {
         var production = builder.Environment.IsProduction();
+
+        // Production logs one JSON line per request: buffer standard output rather than flush every line. The
+        // container owns (and on shutdown disposes, which flushes) the writer.
+        var stdout = production ? new BufferedConsoleSink(new RenderedCompactJsonFormatter(), TimeProvider.System, TimeSpan.FromMilliseconds(250)) : null;
+        if (stdout is not null)
+        {
+            builder.Services.AddSingleton(_ => stdout);
+        }
+
         // preserveStaticLogger: each host logs through its own pipeline from DI, never through the process-wide
         // static Log.Logger, so that several hosts in one process (tests) cannot steal each other's events.
         builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
@@ -28,7 +37,7 @@ internal static class LoggingExtensions
                 .Enrich.FromLogContext();
             if (production)
             {
-                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                logger.WriteTo.Sink(stdout!);
             }
             else
             {
