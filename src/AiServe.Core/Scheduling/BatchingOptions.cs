@@ -11,6 +11,10 @@ namespace AiServe.Core.Scheduling;
 /// <param name="PreserveOrdering">Answer in arrival order.</param>
 /// <param name="DefaultTimeout">The deadline of requests that give none, and the cap of those that do.</param>
 /// <param name="InstanceCount">How many runs may execute at once.</param>
+/// <param name="RunInlineWhenIdle">
+/// Run a request on the caller's thread when nothing is queued, an instance is free and no queue delay is asked
+/// for (so nothing could join its batch anyway): saves the hand-offs to a worker and back.
+/// </param>
 public sealed record BatchingOptions(
     bool Batching,
     int MaxBatchSize,
@@ -19,7 +23,8 @@ public sealed record BatchingOptions(
     int MaxQueueSize,
     bool PreserveOrdering,
     TimeSpan? DefaultTimeout,
-    int InstanceCount)
+    int InstanceCount,
+    bool RunInlineWhenIdle = false)
 {
     /// <summary>The queue size used when model.json gives none.</summary>
     public const int DefaultMaxQueueSize = 1024;
@@ -38,6 +43,7 @@ public sealed record BatchingOptions(
             dynamic.MaxQueueSize > 0 ? dynamic.MaxQueueSize : DefaultMaxQueueSize,
             dynamic.PreserveOrdering,
             dynamic.DefaultTimeoutMs > 0 ? TimeSpan.FromMilliseconds(dynamic.DefaultTimeoutMs) : null,
-            config.InstanceCount);
+            config.InstanceCount,
+            RunInlineWhenIdle: true);
     }
 }

@@ -21,6 +21,9 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private readonly Lock _lock = new();
     private readonly SortedDictionary<int, LinkedList<WorkItem>> _queues = [];
     private readonly SemaphoreSlim _signal = new(0);
+
+    // One permit per instance: held by whoever runs the model (a worker, or a caller running inline).
+    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stop = new();
     private readonly OrderedCompleter? _completer;
     private readonly Task[] _workers;
@@ -43,6 +46,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         _owner = owner;
         _completer = options.PreserveOrdering ? new OrderedCompleter() : null;
         _workers = new Task[Math.Max(1, options.InstanceCount)];
+        _slots = new SemaphoreSlim(_workers.Length, _workers.Length);
         for (var i = 0; i < _workers.Length; i++)
         {
             _workers[i] = Task.Run(WorkAsync);
@@ -83,6 +87,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
         var item = new WorkItem(this, inputs, outputs, _options.Batching ? BatchAssembler.Key(inputs, outputs) : null, rows, options.EffectivePriority);
+        var inline = false;
         lock (_lock)
         {
             if (_stopped)
@@ -96,17 +101,39 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
 
             item.Sequence = _sequence++;
-            if (!_queues.TryGetValue(item.Priority, out var queue))
+            if (_options.RunInlineWhenIdle && _queued == 0 && _options.MaxQueueDelay == TimeSpan.Zero && _slots.Wait(0, CancellationToken.None))
             {
-                _queues[item.Priority] = queue = new LinkedList<WorkItem>();
+                inline = true;
             }
+            else
+            {
+                if (!_queues.TryGetValue(item.Priority, out var queue))
+                {
+                    _queues[item.Priority] = queue = new LinkedList<WorkItem>();
+                }
 
-            item.Node = queue.AddLast(item);
-            _queued++;
+                item.Node = queue.AddLast(item);
+                _queued++;
+            }
         }
 
         // Arm cancellation and the deadline after queueing, so that a failure can always find the item to remove.
         item.Arm(timeout, cancellationToken);
+        if (inline)
+        {
+            // Nothing is waiting and an instance is free: run here, without the hand-offs to a worker and back.
+            try
+            {
+                Run([item]);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+
+            return item.Task;
+        }
+
         _signal.Release();
         return item.Task;
     }
@@ -142,8 +169,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
             // Workers end by cancellation.
         }
 
+        // Wait for runs on callers' threads too before the instance may be disposed.
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            await _slots.WaitAsync(CancellationToken.None);
+        }
+
         _stop.Dispose();
         _signal.Dispose();
+        _slots.Dispose();
     }
 
     private async Task WorkAsync()
@@ -162,13 +196,31 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
             while (!stop.IsCancellationRequested)
             {
-                var batch = await NextBatchAsync(stop);
-                if (batch is null)
+                // Take an instance before taking requests off the queue, so that requests count against the queue
+                // limit until they run (a caller running inline may hold the instance for now).
+                try
                 {
-                    break;
+                    await _slots.WaitAsync(stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
                 }
 
-                Run(batch);
+                try
+                {
+                    var batch = await NextBatchAsync(stop);
+                    if (batch is null)
+                    {
+                        break;
+                    }
+
+                    Run(batch);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
             }
         }
     }

@@ -290,12 +290,72 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_InlineWhenIdle_RunsOnCallerAndIsDoneOnReturn()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var caller = Environment.CurrentManagedThreadId;
+
+        var result = Schedule(batcher, Rows(1, 5f));
+
+        Assert.True(result.IsCompletedSuccessfully);
+        Assert.Equal([caller], _instance.RunThreads);
+        var outputs = await result;
+        Assert.Equal([6f, 7f], outputs[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Schedule_InlineWhenIdleButInstanceBusy_QueuesAndBatchesBehindIt()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var first = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
+        await _instance.WaitForRunsAsync(1);
+
+        var second = Schedule(batcher, Rows(1, 10f));
+        var third = Schedule(batcher, Rows(2, 20f));
+
+        Assert.False(second.IsCompleted);
+        Assert.Equal(2, batcher.QueuedRequests);
+        _instance.OpenAll();
+        await Task.WhenAll(first, second, third);
+        Assert.Equal([1L, 3], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_InlineWhenIdleWithQueueDelay_DoesNotRunInline()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(1) });
+
+        var result = Schedule(batcher, Rows(1, 0f));
+        await AdvanceUntil(() => result.IsCompleted);
+        await result;
+
+        Assert.DoesNotContain(Environment.CurrentManagedThreadId, _instance.RunThreads);
+    }
+
+    [Fact]
+    public async Task Schedule_InlineRunPassesDeadline_DeadlineExceededAndRunCancelled()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var request = Task.Run(() => Schedule(batcher, Rows(1, 0f), new ScheduleOptions(Timeout: TimeSpan.FromMilliseconds(10))));
+        await _instance.WaitForRunsAsync(1);
+
+        _time.Advance(TimeSpan.FromMilliseconds(11));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => request);
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, ex.Code);
+        Assert.True(await _instance.CancelledRuns.Reader.ReadAsync());
+    }
+
+    [Fact]
     public void FromConfig_Defaults_BatchingOnForBatchDimension()
     {
         var on = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig { MaxBatchSize = 16 });
         var off = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig());
 
         Assert.True(on.Batching);
+        Assert.True(on.RunInlineWhenIdle);
         Assert.Equal(16, on.MaxBatchSize);
         Assert.Equal(BatchingOptions.DefaultMaxQueueSize, on.MaxQueueSize);
         Assert.False(off.Batching);
@@ -330,6 +390,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly ConcurrentQueue<long> _rows = new();
         private readonly ConcurrentQueue<float> _first = new();
+        private readonly ConcurrentQueue<int> _threads = new();
         private int _started;
         private int _finished;
 
@@ -338,6 +399,8 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         public IReadOnlyList<long> BatchRows => _rows.ToArray();
 
         public IReadOnlyList<float> FirstValues => _first.ToArray();
+
+        public IReadOnlyList<int> RunThreads => _threads.ToArray();
 
         public System.Threading.Channels.Channel<bool> CancelledRuns { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
 
@@ -371,6 +434,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
             var x = inputs[0];
             var values = x.AsSpan<float>().ToArray();
             _rows.Enqueue(x.ShapeSpan[0]);
+            _threads.Enqueue(Environment.CurrentManagedThreadId);
             _first.Enqueue(values[0]);
             Interlocked.Increment(ref _started);
             try
