@@ -24,10 +24,14 @@ public class DynamicBatcherBenchmarks
     [Params(false, true)]
     public bool Batching { get; set; }
 
+    /// <summary>Floats per request row: 4 (an iris row) or 784 (a Fashion-MNIST image), to show per-size costs.</summary>
+    [Params(4, 784)]
+    public int Features { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _inputs = [Tensor.FromValues<float>("input", TensorDataType.Fp32, [1, 4], new float[4])];
+        _inputs = [Tensor.FromValues<float>("input", TensorDataType.Fp32, [1, Features], new float[Features])];
         var options = new BatchingOptions(Batching, Batching ? 64 : 0, [], TimeSpan.Zero, BatchingOptions.DefaultMaxQueueSize, false, null, 1);
         _batcher = new DynamicBatcher(new NoOpInstance(), options, TimeProvider.System, "benchmark");
     }
@@ -57,7 +61,7 @@ public class DynamicBatcherBenchmarks
     private sealed class NoOpInstance : IModelInstance
     {
         public ModelSignature Signature { get; } = new(
-            [new TensorSpec("input", TensorDataType.Fp32, [-1, 4])],
+            [new TensorSpec("input", TensorDataType.Fp32, [-1, -1])],
             [new TensorSpec("probabilities", TensorDataType.Fp32, [-1, 1])]);
 
         public IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
