@@ -11,7 +11,8 @@ public interface IModelInstance : IDisposable
 
     /// <summary>
     /// Runs the model. Inputs have been validated against <see cref="Signature"/>. Returns the named outputs in the
-    /// order asked. Cancellation stops the run where the runtime allows.
+    /// order asked, in memory of their own: an output never points into an input's buffer (the scheduler returns
+    /// merged input buffers to a pool as soon as the run is over). Cancellation stops the run where the runtime allows.
     /// </summary>
     IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using AiServe.Core.Inference;
 
 namespace AiServe.Core.Scheduling;
@@ -5,12 +6,17 @@ namespace AiServe.Core.Scheduling;
 /// <summary>Merges tensors along dimension 0 and splits results back, one slice per request (slices share memory).</summary>
 internal static class BatchAssembler
 {
-    /// <summary>Concatenates same-named tensors (same type, same dims after the first) along dimension 0.</summary>
-    public static Tensor Concat(string name, IReadOnlyList<Tensor> parts)
+    /// <summary>
+    /// Concatenates same-named tensors (same type, same dims after the first) along dimension 0. The bytes of a
+    /// fixed-size type go into <paramref name="rented"/>, a buffer from <see cref="ArrayPool{T}"/> that the caller
+    /// returns once the run that reads it is over.
+    /// </summary>
+    public static Tensor Concat(string name, IReadOnlyList<Tensor> parts, out byte[]? rented)
     {
         var first = parts[0];
         var shape = first.Shape.ToArray();
         shape[0] = parts.Sum(p => p.ShapeSpan[0]);
+        rented = null;
         if (first.DataType == TensorDataType.Bytes)
         {
             var elements = new List<ReadOnlyMemory<byte>>(parts.Sum(p => p.Elements!.Count));
@@ -22,15 +28,16 @@ internal static class BatchAssembler
             return Tensor.FromElements(name, shape, elements);
         }
 
-        var buffer = new byte[parts.Sum(p => p.Data.Length)];
+        var length = parts.Sum(p => p.Data.Length);
+        rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         var offset = 0;
         foreach (var part in parts)
         {
-            part.Data.Span.CopyTo(buffer.AsSpan(offset));
+            part.Data.Span.CopyTo(rented.AsSpan(offset));
             offset += part.Data.Length;
         }
 
-        return Tensor.FromBytes(name, first.DataType, shape, buffer);
+        return Tensor.FromBytes(name, first.DataType, shape, rented.AsMemory(0, length));
     }
 
     /// <summary>Cuts <paramref name="output"/> into consecutive row ranges of the given sizes.</summary>

@@ -347,6 +347,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
     {
         batch.ForEach(i => i.MarkStarted());
         Interlocked.Increment(ref _running);
+        byte[]?[]? rented = null;
         using var abort = batch.Count == 1 ? null : new BatchAbort(batch);
         try
         {
@@ -359,10 +360,11 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
 
             var inputs = new Tensor[batch[0].Inputs.Count];
+            rented = new byte[]?[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
             {
                 var name = batch[0].Inputs[i].Name;
-                inputs[i] = BatchAssembler.Concat(name, batch.Select(b => b.Inputs[i]).ToArray());
+                inputs[i] = BatchAssembler.Concat(name, batch.Select(b => b.Inputs[i]).ToArray(), out rented[i]);
             }
 
             var results = _instance.Run(inputs, outputs, token);
@@ -396,6 +398,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
         finally
         {
+            // The merged inputs are read only by the run, which is over (outputs never alias inputs).
+            foreach (var buffer in rented ?? [])
+            {
+                if (buffer is not null)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
             Interlocked.Decrement(ref _running);
         }
     }

@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Text.Json;
 using AiServe.Core.Inference;
 
 namespace AiServe.Server.Protocols.OpenInference;
@@ -16,52 +14,51 @@ internal static class V2ResponseWriter
 
     public static async Task WriteAsync(HttpResponse http, InferenceResponse response, V2InferRequest request, CancellationToken cancellationToken)
     {
-        var json = new ArrayBufferWriter<byte>(1024);
+        using var json = new PooledJsonBuffer();
         long binaryLength = 0;
-        using (var writer = new Utf8JsonWriter(json, InferenceHttp.WriterOptions))
+        var writer = json.Start();
+        writer.WriteStartObject();
+        writer.WriteString("model_name"u8, response.ModelName);
+        writer.WriteString("model_version"u8, response.ModelVersion.ToString(CultureInfo.InvariantCulture));
+        if (response.Id is not null)
+        {
+            writer.WriteString("id"u8, response.Id);
+        }
+
+        writer.WriteStartArray("outputs"u8);
+        foreach (var output in response.Outputs)
         {
             writer.WriteStartObject();
-            writer.WriteString("model_name"u8, response.ModelName);
-            writer.WriteString("model_version"u8, response.ModelVersion.ToString(CultureInfo.InvariantCulture));
-            if (response.Id is not null)
+            writer.WriteString("name"u8, output.Name);
+            writer.WriteString("datatype"u8, output.DataType.ToWireName());
+            writer.WriteStartArray("shape"u8);
+            foreach (var dim in output.ShapeSpan)
             {
-                writer.WriteString("id"u8, response.Id);
-            }
-
-            writer.WriteStartArray("outputs"u8);
-            foreach (var output in response.Outputs)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name"u8, output.Name);
-                writer.WriteString("datatype"u8, output.DataType.ToWireName());
-                writer.WriteStartArray("shape"u8);
-                foreach (var dim in output.ShapeSpan)
-                {
-                    writer.WriteNumberValue(dim);
-                }
-
-                writer.WriteEndArray();
-                if (request.IsBinary(output.Name))
-                {
-                    var size = BinarySize(output);
-                    binaryLength += size;
-                    writer.WriteStartObject("parameters"u8);
-                    writer.WriteNumber("binary_data_size"u8, size);
-                    writer.WriteEndObject();
-                }
-                else
-                {
-                    writer.WritePropertyName("data"u8);
-                    TensorJson.WriteFlat(writer, output);
-                }
-
-                writer.WriteEndObject();
+                writer.WriteNumberValue(dim);
             }
 
             writer.WriteEndArray();
+            if (request.IsBinary(output.Name))
+            {
+                var size = BinarySize(output);
+                binaryLength += size;
+                writer.WriteStartObject("parameters"u8);
+                writer.WriteNumber("binary_data_size"u8, size);
+                writer.WriteEndObject();
+            }
+            else
+            {
+                writer.WritePropertyName("data"u8);
+                TensorJson.WriteFlat(writer, output);
+            }
+
             writer.WriteEndObject();
         }
 
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+
+        json.Finish();
         if (binaryLength == 0 && !request.RawMode)
         {
             http.ContentType = "application/json";

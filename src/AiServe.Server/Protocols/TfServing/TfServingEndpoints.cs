@@ -259,13 +259,12 @@ internal static class TfServingEndpoints
 
     private static async Task WriteJsonAsync(HttpResponse http, Action<Utf8JsonWriter> body, CancellationToken cancellationToken)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, InferenceHttp.WriterOptions))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
+        using var buffer = new PooledJsonBuffer();
+        var writer = buffer.Start();
+        writer.WriteStartObject();
+        body(writer);
+        writer.WriteEndObject();
+        buffer.Finish();
 
         http.ContentType = "application/json";
         http.ContentLength = buffer.WrittenCount;
