@@ -41,7 +41,8 @@ public sealed class ModelFixture
         ["data"] = p.Value.GetProperty("data"),
     }));
 
-    private static List<Tensor> ReadTensors(JsonElement tensors)
+    /// <summary>Reads a fixture's <c>{name: {datatype, shape, data}}</c> object into tensors.</summary>
+    internal static List<Tensor> ReadTensors(JsonElement tensors)
     {
         var result = new List<Tensor>();
         foreach (var property in tensors.EnumerateObject())

@@ -14,8 +14,8 @@ public sealed class PipelineFixture
         Model = model;
         Root = root;
         Records = root.GetProperty("records").EnumerateArray().ToArray();
-        Tensors = ReadTensors(root.GetProperty("tensors"));
-        Outputs = ReadTensors(root.GetProperty("outputs"));
+        Tensors = ModelFixture.ReadTensors(root.GetProperty("tensors"));
+        Outputs = ModelFixture.ReadTensors(root.GetProperty("outputs"));
         Predictions = root.GetProperty("predictions").EnumerateArray().ToArray();
     }
 
@@ -41,22 +41,4 @@ public sealed class PipelineFixture
     }
 
     public Tensor Tensor(string name) => Tensors.Single(t => t.Name == name);
-
-    private static List<Tensor> ReadTensors(JsonElement tensors)
-    {
-        var result = new List<Tensor>();
-        foreach (var property in tensors.EnumerateObject())
-        {
-            var datatype = property.Value.GetProperty("datatype").GetString();
-            if (!TensorDataTypes.TryParse(datatype, out var type))
-            {
-                throw new InvalidDataException($"fixture tensor '{property.Name}' has unknown datatype '{datatype}'");
-            }
-
-            var shape = property.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            result.Add(TensorJson.Decode(property.Value.GetProperty("data"), property.Name, type, shape));
-        }
-
-        return result;
-    }
 }
