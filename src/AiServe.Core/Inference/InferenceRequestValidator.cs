@@ -8,13 +8,13 @@ public static class InferenceRequestValidator
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(signature);
-        var model = $"model '{modelName}' version {version}";
+        // Messages are built only on failure: a valid request allocates nothing here.
         long batch = -1;
         for (var i = 0; i < request.Inputs.Count; i++)
         {
             var input = request.Inputs[i];
             var spec = signature.FindInput(input.Name)
-                ?? throw Invalid($"unknown input '{input.Name}' for {model}; it expects {NameList(signature.Inputs)}");
+                ?? throw Invalid($"unknown input '{input.Name}' for {Model(modelName, version)}; it expects {NameList(signature.Inputs)}");
             for (var j = 0; j < i; j++)
             {
                 if (request.Inputs[j].Name == input.Name)
@@ -25,12 +25,12 @@ public static class InferenceRequestValidator
 
             if (input.DataType != spec.DataType)
             {
-                throw Invalid($"input '{input.Name}' has datatype {input.DataType.ToWireName()}, but {model} expects {spec.DataType.ToWireName()}");
+                throw Invalid($"input '{input.Name}' has datatype {input.DataType.ToWireName()}, but {Model(modelName, version)} expects {spec.DataType.ToWireName()}");
             }
 
             if (!spec.Accepts(input.ShapeSpan))
             {
-                throw Invalid($"input '{input.Name}' has shape [{TensorShape.Format(input.ShapeSpan)}], but {model} expects [{spec.FormatShape()}]");
+                throw Invalid($"input '{input.Name}' has shape [{TensorShape.Format(input.ShapeSpan)}], but {Model(modelName, version)} expects [{spec.FormatShape()}]");
             }
 
             if (maxBatchSize > 0)
@@ -38,7 +38,7 @@ public static class InferenceRequestValidator
                 var size = input.ShapeSpan[0];
                 if (size > maxBatchSize)
                 {
-                    throw Invalid($"input '{input.Name}' has batch size {size}, more than the max_batch_size {maxBatchSize} of {model}");
+                    throw Invalid($"input '{input.Name}' has batch size {size}, more than the max_batch_size {maxBatchSize} of {Model(modelName, version)}");
                 }
 
                 if (batch >= 0 && size != batch)
@@ -54,7 +54,7 @@ public static class InferenceRequestValidator
         {
             if (!request.Inputs.Any(t => t.Name == spec.Name))
             {
-                throw Invalid($"missing input '{spec.Name}' ({spec.DataType.ToWireName()} [{spec.FormatShape()}]) for {model}");
+                throw Invalid($"missing input '{spec.Name}' ({spec.DataType.ToWireName()} [{spec.FormatShape()}]) for {Model(modelName, version)}");
             }
         }
 
@@ -64,7 +64,7 @@ public static class InferenceRequestValidator
             {
                 if (signature.FindOutput(outputs[i]) is null)
                 {
-                    throw Invalid($"unknown output '{outputs[i]}' requested from {model}; it has {NameList(signature.Outputs)}");
+                    throw Invalid($"unknown output '{outputs[i]}' requested from {Model(modelName, version)}; it has {NameList(signature.Outputs)}");
                 }
 
                 for (var j = 0; j < i; j++)
@@ -77,6 +77,8 @@ public static class InferenceRequestValidator
             }
         }
     }
+
+    private static string Model(string modelName, long version) => $"model '{modelName}' version {version}";
 
     private static string NameList(IReadOnlyList<TensorSpec> specs) => string.Join(", ", specs.Select(s => $"'{s.Name}'"));
 

@@ -92,7 +92,4 @@ public sealed class Tensor
     /// <summary>Reads the data as a span of <typeparamref name="T"/> (which must match the element size).</summary>
     public ReadOnlySpan<T> AsSpan<T>()
         where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(Data.Span);
-
-    /// <summary>The same data under another name (used when an adapter renames outputs).</summary>
-    public Tensor WithName(string name) => new(name, DataType, ShapeArray, Data, Elements);
 }

@@ -16,6 +16,7 @@ public sealed class ModelVersion
 {
     private readonly IModelInstance? _instance;
     private IInferenceScheduler? _scheduler;
+    private string[]? _allOutputs;
     private int _inFlight;
     private int _state;
     private int _disposed;
@@ -67,7 +68,6 @@ public sealed class ModelVersion
 
     internal string ConfigFingerprint { get; }
 
-    internal IModelInstance Instance => _instance ?? throw new InvalidOperationException("the version has no instance");
 
     /// <summary>Takes a reference for one request; false when the version is not ready.</summary>
     public bool TryAcquire()
@@ -104,7 +104,7 @@ public sealed class ModelVersion
         ArgumentNullException.ThrowIfNull(request);
         var signature = Signature!;
         InferenceRequestValidator.Validate(request, signature, Config?.MaxBatchSize ?? 0, ModelName, Version);
-        var outputs = request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray();
+        var outputs = request.RequestedOutputs ?? (_allOutputs ??= signature.Outputs.Select(o => o.Name).ToArray());
         var scheduler = Scheduler ?? throw ModelManager.NotReady(this);
         var result = await scheduler.ScheduleAsync(request.Inputs, outputs, options, cancellationToken);
         return new InferenceResponse(ModelName, Version, request.Id, result);

@@ -29,7 +29,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private readonly Task[] _workers;
     private long _sequence;
     private int _queued;
-    private int _running;
     private bool _stopped;
 
     /// <summary>Starts the workers.</summary>
@@ -55,9 +54,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
     /// <inheritdoc />
     public int QueuedRequests => Volatile.Read(ref _queued);
-
-    /// <inheritdoc />
-    public int RunningBatches => Volatile.Read(ref _running);
 
     /// <inheritdoc />
     public void EnsureCapacity()
@@ -346,7 +342,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private void RunLive(List<WorkItem> batch)
     {
         batch.ForEach(i => i.MarkStarted());
-        Interlocked.Increment(ref _running);
         byte[]?[]? rented = null;
         using var abort = batch.Count == 1 ? null : new BatchAbort(batch);
         try
@@ -407,7 +402,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 }
             }
 
-            Interlocked.Decrement(ref _running);
         }
     }
 

@@ -11,9 +11,6 @@ public interface IInferenceScheduler : IAsyncDisposable
     /// <summary>Requests waiting in the queue now.</summary>
     int QueuedRequests { get; }
 
-    /// <summary>Runs executing now.</summary>
-    int RunningBatches { get; }
-
     /// <summary>
     /// Refuses at once, before any work is spent on a request, when the queue is already full: a cheap early check
     /// (<see cref="ScheduleAsync"/> still checks authoritatively).
