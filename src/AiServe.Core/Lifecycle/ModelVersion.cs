@@ -110,6 +110,43 @@ public sealed class ModelVersion
         return new InferenceResponse(ModelName, Version, request.Id, result);
     }
 
+    /// <summary>
+    /// Runs records (in the model's own terms) through the version's pipeline: preprocess, schedule, postprocess.
+    /// Answers one friendly object per record. The caller holds a reference (<see cref="TryAcquire"/>).
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument when the version has no pipeline or a record does not fit it.</exception>
+    public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictAsync(IReadOnlyList<System.Text.Json.JsonElement> records, ScheduleOptions options, CancellationToken cancellationToken)
+    {
+        var pipeline = RequirePipeline();
+        return RunPipelineAsync(pipeline, pipeline.Preprocess(records), records, options, cancellationToken);
+    }
+
+    /// <summary>Runs encoded images (PNG, JPEG, ...) through the version's image pipeline; one answer per image.</summary>
+    /// <exception cref="InferenceException">InvalidArgument without a pipeline; Unsupported when it is not an image pipeline.</exception>
+    public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, ScheduleOptions options, CancellationToken cancellationToken)
+    {
+        var pipeline = RequirePipeline();
+        return RunPipelineAsync(pipeline, pipeline.PreprocessImages(images), [], options, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> RunPipelineAsync(
+        IPipeline pipeline, IReadOnlyList<Tensor> tensors, IReadOnlyList<System.Text.Json.JsonElement> records, ScheduleOptions options, CancellationToken cancellationToken)
+    {
+        // A pipeline may answer without the model (a recommender's cold-start users get its popularity list).
+        if (tensors.Count == 0 || tensors[0].ShapeSpan.Length > 0 && tensors[0].ShapeSpan[0] == 0)
+        {
+            return pipeline.Postprocess([], records);
+        }
+
+        var outputs = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
+        var response = await InferAsync(new InferenceRequest(tensors, outputs), options, cancellationToken);
+        return pipeline.Postprocess(response.Outputs, records);
+    }
+
+    private IPipeline RequirePipeline() =>
+        Pipeline ?? throw new InferenceException(InferenceErrorCode.InvalidArgument,
+            $"model '{ModelName}' version {Version} has no pipeline.json, so it takes raw tensors only: use :predict with tensor 'instances' or 'inputs'");
+
     /// <summary>Gives the version its scheduler once it has warmed up (before it is published as ready).</summary>
     internal void AttachScheduler(IInferenceScheduler scheduler) => Volatile.Write(ref _scheduler, scheduler);
 

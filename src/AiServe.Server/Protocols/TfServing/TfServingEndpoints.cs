@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
-using AiServe.Core.Pipelines;
 using AiServe.Core.Scheduling;
 using AiServe.Server.Hosting;
 using AiServe.Server.Telemetry;
@@ -123,20 +122,19 @@ internal static class TfServingEndpoints
             var served = lease.Version;
             if (ImageUploads.IsUpload(http.Request))
             {
-                var pipeline = RequirePipeline(served);
                 var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
-                var friendly = await RunPipelineAsync(served, pipeline, pipeline.PreprocessImages(images), [], aborted);
+                var friendly = await served.PredictImagesAsync(images, ScheduleOptions.None, aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
                 return;
             }
 
             using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
             using var document = ParseJson(body.Memory);
-            if (served.Pipeline is { } records && document.RootElement.ValueKind == JsonValueKind.Object
+            if (served.Pipeline is not null && document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("instances", out var instances) && !document.RootElement.TryGetProperty("inputs", out _))
             {
                 var list = RecordList(instances, "instances");
-                var friendly = await RunPipelineAsync(served, records, records.Preprocess(list), list, aborted);
+                var friendly = await served.PredictAsync(list, ScheduleOptions.None, aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
                 return;
             }
@@ -155,7 +153,6 @@ internal static class TfServingEndpoints
         InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
         {
             using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
-            var pipeline = RequirePipeline(lease.Version);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
@@ -170,7 +167,7 @@ internal static class TfServingEndpoints
                 records = records.Select(r => WithContext(r, context)).ToList();
             }
 
-            var friendly = await RunPipelineAsync(lease.Version, pipeline, pipeline.Preprocess(records), records, aborted);
+            var friendly = await lease.Version.PredictAsync(records, ScheduleOptions.None, aborted);
             await WriteJsonAsync(http.Response, w =>
             {
                 w.WriteStartArray("results"u8);
@@ -202,23 +199,6 @@ internal static class TfServingEndpoints
                 w.WriteEndArray();
             }, aborted);
         });
-
-    private static async Task<IReadOnlyList<JsonObject>> RunPipelineAsync(ModelVersion served, IPipeline pipeline, IReadOnlyList<Tensor> tensors, IReadOnlyList<JsonElement> records, CancellationToken aborted)
-    {
-        // A recommender answers cold-start users from its popularity list without running the model.
-        if (tensors.Count == 0 || tensors[0].ShapeSpan.Length > 0 && tensors[0].ShapeSpan[0] == 0)
-        {
-            return pipeline.Postprocess([], records);
-        }
-
-        var outputs = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
-        var response = await served.InferAsync(new InferenceRequest(tensors, outputs), ScheduleOptions.None, aborted);
-        return pipeline.Postprocess(response.Outputs, records);
-    }
-
-    private static IPipeline RequirePipeline(ModelVersion version) =>
-        version.Pipeline ?? throw new InferenceException(InferenceErrorCode.InvalidArgument,
-            $"model '{version.ModelName}' version {version.Version} has no pipeline.json, so it takes raw tensors only: use :predict with tensor 'instances' or 'inputs'");
 
     private static List<JsonElement> RecordList(JsonElement list, string field)
     {
