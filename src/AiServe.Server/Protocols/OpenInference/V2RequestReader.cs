@@ -47,30 +47,22 @@ internal static class V2RequestReader
             shape[0] = 1;
         }
 
-        var variable = Array.FindAll(Enumerable.Range(0, shape.Length).ToArray(), i => shape[i] < 0);
-        if (variable.Length > 1)
+        if (shape.Count(d => d < 0) > 1)
         {
             throw Invalid($"a raw binary body needs an input with at most one variable dimension; '{spec.Name}' has shape [{spec.FormatShape()}]");
         }
 
-        if (variable.Length == 1)
+        var variable = Array.FindIndex(shape, d => d < 0);
+        if (variable >= 0)
         {
-            var known = 1L;
-            foreach (var d in shape) { if (d >= 0) { known *= d; } }
-            if (spec.DataType == TensorDataType.Bytes)
+            // BYTES: the body is one length-prefixed element. Fixed types: the body fills the variable dimension.
+            var perRow = spec.DataType.ElementSize() * shape.Where(d => d >= 0).Aggregate(1L, (a, d) => a * d);
+            if (spec.DataType != TensorDataType.Bytes && (perRow == 0 || body.Length % perRow != 0))
             {
-                shape[variable[0]] = 1;
+                throw Invalid($"a raw body of {body.Length} bytes is not a whole number of {spec.DataType.ToWireName()} elements for input '{spec.Name}' [{spec.FormatShape()}]");
             }
-            else
-            {
-                var perRow = known * spec.DataType.ElementSize();
-                if (perRow == 0 || body.Length % perRow != 0)
-                {
-                    throw Invalid($"a raw body of {body.Length} bytes is not a whole number of {spec.DataType.ToWireName()} elements for input '{spec.Name}' [{spec.FormatShape()}]");
-                }
 
-                shape[variable[0]] = body.Length / perRow;
-            }
+            shape[variable] = spec.DataType == TensorDataType.Bytes ? 1 : body.Length / perRow;
         }
 
         var tensor = FromBinary(spec.Name, spec.DataType, shape, body);
