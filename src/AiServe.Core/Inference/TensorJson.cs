@@ -77,6 +77,11 @@ public static class TensorJson
     public static Tensor Decode(JsonElement data, string name, TensorDataType dataType, long[] shape)
     {
         var json = Encoding.UTF8.GetBytes(data.GetRawText());
+        if (JsonNumberArrayScanner.TryDecode(json, name, dataType, shape, out var fast, out _))
+        {
+            return fast!;
+        }
+
         var reader = new Utf8JsonReader(json, isFinalBlock: true, state: default);
         reader.Read();
         return Decode(ref reader, name, dataType, shape, json.Length);

@@ -71,7 +71,11 @@ internal static class V2RequestReader
 
     private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
     {
-        var reader = new Utf8JsonReader(json.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        var span = json.Span;
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+
+        // Where the reader's span starts in the JSON: it moves on when a tensor's data is scanned past the reader.
+        var offset = 0;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw Invalid("the request body must be a JSON object");
@@ -130,7 +134,7 @@ internal static class V2RequestReader
                 inputs = [];
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    inputs.Add(ReadInput(ref reader, json.Length, binary, ref binaryOffset, inputs.Count));
+                    inputs.Add(ReadInput(ref reader, span, ref offset, binary, ref binaryOffset, inputs.Count));
                 }
             }
             else if (reader.ValueTextEquals("outputs"u8))
@@ -168,7 +172,7 @@ internal static class V2RequestReader
         };
     }
 
-    private static Tensor ReadInput(ref Utf8JsonReader reader, int jsonLength, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)
+    private static Tensor ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)
     {
         Expect(ref reader, JsonTokenType.StartObject, $"inputs[{index}] must be an object");
         string? name = null;
@@ -178,6 +182,7 @@ internal static class V2RequestReader
         Tensor? decoded = null;
         var deferred = false;
         Utf8JsonReader dataAt = default;
+        var dataAtOffset = 0;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -225,12 +230,13 @@ internal static class V2RequestReader
                 reader.Read();
                 if (name is not null && dataType is { } t && shape is not null)
                 {
-                    decoded = TensorJson.Decode(ref reader, name, t, shape, jsonLength - reader.TokenStartIndex);
+                    decoded = DecodeData(ref reader, json, ref offset, name, t, shape);
                 }
                 else
                 {
                     // "data" came before the fields that say how to read it: remember where it is and come back.
                     dataAt = reader;
+                    dataAtOffset = offset;
                     deferred = true;
                     reader.Skip();
                 }
@@ -283,10 +289,31 @@ internal static class V2RequestReader
         if (deferred)
         {
             var r = dataAt;
-            return TensorJson.Decode(ref r, name, dataType.Value, shape, jsonLength - r.TokenStartIndex);
+            return DecodeData(ref r, json, ref dataAtOffset, name, dataType.Value, shape);
         }
 
         throw Invalid($"input '{name}' has no 'data' (or parameters.binary_data_size for binary data)");
+    }
+
+    /// <summary>
+    /// Decodes an input's <c>data</c>, the reader on its first token. An array of plain numbers is scanned straight
+    /// from the bytes (<see cref="JsonNumberArrayScanner"/>), and the reader continues after it: a new reader over the
+    /// rest of the JSON, in the state the old one had after the '[', reads the matching ']' next. Anything else goes
+    /// through the token reader, which also reports every mistake.
+    /// </summary>
+    private static Tensor DecodeData(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, string name, TensorDataType type, long[] shape)
+    {
+        var at = offset + checked((int)reader.TokenStartIndex);
+        if (reader.TokenType == JsonTokenType.StartArray && JsonNumberArrayScanner.TryDecode(json[at..], name, type, shape, out var fast, out var length))
+        {
+            var state = reader.CurrentState;
+            offset = at + length - 1;
+            reader = new Utf8JsonReader(json[offset..], isFinalBlock: true, state);
+            reader.Read();
+            return fast!;
+        }
+
+        return TensorJson.Decode(ref reader, name, type, shape, json.Length - at);
     }
 
     private static string ReadOutput(ref Utf8JsonReader reader, int index, Dictionary<string, bool> outputBinary)

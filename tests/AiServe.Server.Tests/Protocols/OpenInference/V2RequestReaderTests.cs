@@ -44,4 +44,51 @@ public sealed class V2RequestReaderTests
         Assert.Equal([1L], request.Request.Inputs[0].Shape);
         Assert.Equal("abc"u8.ToArray(), request.Request.Inputs[0].Elements![0].ToArray());
     }
+
+    private static V2InferRequest ReadJson(string json) => V2RequestReader.Read(System.Text.Encoding.UTF8.GetBytes(json), jsonLength: null);
+
+    [Fact]
+    public void Read_FieldsAfterScannedData_AreStillRead()
+    {
+        // The numbers are scanned past the token reader; everything after them must still be read.
+        var request = ReadJson("""
+            {"inputs": [
+                {"name": "a", "datatype": "FP32", "shape": [2, 2], "data": [[1.5, -2], [3e1, 0.25]], "parameters": {"note": 1}},
+                {"name": "b", "shape": [3], "datatype": "INT64", "data": [1, 2, 3]}
+             ],
+             "id": "after-data",
+             "outputs": [{"name": "y"}],
+             "parameters": {"priority": 2}}
+            """);
+
+        Assert.Equal("after-data", request.Request.Id);
+        Assert.Equal(2, request.Priority);
+        Assert.Equal(["y"], request.Request.RequestedOutputs!);
+        Assert.Equal([1.5f, -2f, 30f, 0.25f], request.Request.Inputs[0].AsSpan<float>().ToArray());
+        Assert.Equal([1L, 2, 3], request.Request.Inputs[1].AsSpan<long>().ToArray());
+    }
+
+    [Fact]
+    public void Read_DataBeforeItsDatatype_IsDecodedWhenTheFieldsArrive()
+    {
+        var request = ReadJson("""{"inputs": [{"data": [1, 2], "name": "a", "shape": [2], "datatype": "FP64"}, {"name": "b", "datatype": "FP32", "shape": [1], "data": [7]}]}""");
+
+        Assert.Equal([1.0, 2.0], request.Request.Inputs[0].AsSpan<double>().ToArray());
+        Assert.Equal([7f], request.Request.Inputs[1].AsSpan<float>().ToArray());
+    }
+
+    [Theory]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [2], "data": [1, 2]} "x"]}""", "malformed JSON")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [2], "data": [1, 2]}], "id": }""", "malformed JSON")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [2], "data": [1, 2]]}""", "malformed JSON")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [3], "data": [1, 2]}]}""", "needs 3 elements, but its data holds 2")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "UINT8", "shape": [2], "data": [1, 256]}]}""", "256 is not a valid UINT8 value")]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [2], "data": [1, "2"]}]}""", "must hold numbers, found a string")]
+    public void Read_MistakesAroundScannedData_AreNamed(string json, string message)
+    {
+        var ex = Assert.Throws<InferenceException>(() => ReadJson(json));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
 }

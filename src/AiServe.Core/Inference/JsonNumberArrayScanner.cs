@@ -1,0 +1,461 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace AiServe.Core.Inference;
+
+/// <summary>
+/// The fast path of JSON tensor decoding: scans a (possibly nested) array of plain JSON numbers straight from the
+/// UTF-8 bytes into a typed buffer, one pass, without a token reader. It accepts only what it can decode exactly as
+/// the general path (<see cref="TensorJson.Decode(ref System.Text.Json.Utf8JsonReader, string, TensorDataType, long[], long)"/>)
+/// would; on anything else (strings, booleans, objects, malformed JSON, a value out of range, a count that does not
+/// match the shape) it gives up, and the caller decodes with the general path, which names the problem.
+/// <para>
+/// Numbers: a decimal with at most 19 significant digits and a power of ten within ±22 converts exactly (Clinger's
+/// fast path: both the integer mantissa, when at most 2^53, and the power of ten are exact doubles, so one
+/// correctly rounded multiplication or division gives the correctly rounded result). Other numbers are converted by
+/// <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>, which is also
+/// correctly rounded; either way the result equals <c>Utf8JsonReader.TryGetDouble</c>'s.
+/// </para>
+/// </summary>
+public static class JsonNumberArrayScanner
+{
+    private const ulong MaxExactMantissa = 1UL << 53;
+
+    // Deeper nesting is left to the general path (and System.Text.Json's own depth limit).
+    private const int MaxDepth = 32;
+
+    private static readonly double[] PowersOfTen =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// Decodes the array that starts at <paramref name="json"/>[0] (a '[') into a tensor, when every leaf is a
+    /// number the fast path handles and their count matches <paramref name="shape"/>.
+    /// </summary>
+    /// <param name="json">The JSON from the array's '[' to at least its matching ']'.</param>
+    /// <param name="name">The tensor's name.</param>
+    /// <param name="dataType">A numeric element type (not BOOL or BYTES, which this path never takes).</param>
+    /// <param name="shape">The declared concrete shape.</param>
+    /// <param name="tensor">The decoded tensor.</param>
+    /// <param name="length">The array's length in bytes, up to and including its closing ']'.</param>
+    /// <returns>False when the general path must decode (and report) this value.</returns>
+    public static bool TryDecode(ReadOnlySpan<byte> json, string name, TensorDataType dataType, long[] shape, out Tensor? tensor, out int length)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        tensor = null;
+        length = 0;
+        if (dataType is TensorDataType.Bytes or TensorDataType.Bool || json.IsEmpty || json[0] != (byte)'[')
+        {
+            return false;
+        }
+
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0 || (d > 0 && count > json.Length / d))
+            {
+                // Negative, or more elements than bytes: the general path says which.
+                return false;
+            }
+
+            count *= d;
+        }
+
+        if (count > json.Length)
+        {
+            return false;
+        }
+
+        var size = dataType.ElementSize();
+        var buffer = new byte[count * size];
+        var written = 0L;
+        var depth = 0;
+        var expectValue = true; // after '[' or ','
+        var afterOpen = false;  // right after '[': ']' is allowed too
+        var i = 0;
+        while (true)
+        {
+            i = SkipWhitespace(json, i);
+            if (i >= json.Length)
+            {
+                return false;
+            }
+
+            var c = json[i];
+            if (c == (byte)'[')
+            {
+                if (!expectValue || depth >= MaxDepth)
+                {
+                    return false;
+                }
+
+                depth++;
+                afterOpen = true;
+                i++;
+                continue;
+            }
+
+            if (c == (byte)']')
+            {
+                if (expectValue && !afterOpen)
+                {
+                    return false; // "[1,]"
+                }
+
+                depth--;
+                i++;
+                expectValue = false;
+                afterOpen = false;
+                if (depth == 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (c == (byte)',')
+            {
+                if (expectValue || depth == 0)
+                {
+                    return false;
+                }
+
+                expectValue = true;
+                afterOpen = false;
+                i++;
+                continue;
+            }
+
+            if (!expectValue || written >= count)
+            {
+                return false;
+            }
+
+            var next = dataType switch
+            {
+                TensorDataType.Fp32 or TensorDataType.Fp64 or TensorDataType.Fp16 or TensorDataType.Bf16 => ReadReal(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
+                _ => ReadInteger(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
+            };
+            if (next < 0)
+            {
+                return false;
+            }
+
+            i = next;
+            written++;
+            expectValue = false;
+            afterOpen = false;
+        }
+
+        if (written != count)
+        {
+            return false;
+        }
+
+        tensor = Tensor.FromBytes(name, dataType, shape, buffer);
+        length = i;
+        return true;
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
+    {
+        while (i < json.Length && json[i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    /// <summary>Reads one JSON number at <paramref name="start"/> into <paramref name="dest"/>; the index after it, or -1.</summary>
+    private static int ReadReal(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
+    {
+        if (!Scan(json, start, out var end, out var negative, out var mantissa, out var exponent, out var exact, out _))
+        {
+            return -1;
+        }
+
+        double value;
+        if (exact && mantissa <= MaxExactMantissa && exponent is >= -22 and <= 22)
+        {
+            value = exponent < 0 ? mantissa / PowersOfTen[-exponent] : mantissa * PowersOfTen[exponent];
+            if (negative)
+            {
+                value = -value;
+            }
+        }
+        else if (!double.TryParse(json[start..end], NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value))
+        {
+            return -1;
+        }
+
+        switch (type)
+        {
+            case TensorDataType.Fp64:
+                BinaryPrimitives.WriteDoubleLittleEndian(dest, value);
+                break;
+            case TensorDataType.Fp32:
+                var single = (float)value;
+                if (float.IsInfinity(single))
+                {
+                    return -1;
+                }
+
+                BinaryPrimitives.WriteSingleLittleEndian(dest, single);
+                break;
+            case TensorDataType.Fp16:
+                var half = (Half)value;
+                if (Half.IsInfinity(half))
+                {
+                    return -1;
+                }
+
+                BinaryPrimitives.WriteHalfLittleEndian(dest, half);
+                break;
+            default: // BF16
+                var asSingle = (float)value;
+                var bits = TensorJson.SingleToBFloat16(asSingle);
+                if (float.IsInfinity(asSingle) || float.IsInfinity(TensorJson.BFloat16ToSingle(bits)))
+                {
+                    return -1;
+                }
+
+                BinaryPrimitives.WriteUInt16LittleEndian(dest, bits);
+                break;
+        }
+
+        return end;
+    }
+
+    private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
+    {
+        if (!Scan(json, start, out var end, out var negative, out var magnitude, out var exponent, out var exact, out var integral)
+            || !integral || !exact || exponent != 0)
+        {
+            return -1;
+        }
+
+        // exact and integral: the digits were read whole, so magnitude is the value's absolute value.
+        if (type == TensorDataType.UInt64)
+        {
+            if (negative)
+            {
+                return -1; // even "-0", which the general path (TryGetUInt64) refuses too
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(dest, magnitude);
+            return end;
+        }
+
+        if (magnitude > (negative ? 1UL << 63 : long.MaxValue))
+        {
+            return -1;
+        }
+
+        var value = negative ? (long)(0UL - magnitude) : (long)magnitude;
+        switch (type)
+        {
+            case TensorDataType.UInt8 when value is >= byte.MinValue and <= byte.MaxValue:
+                dest[0] = (byte)value;
+                break;
+            case TensorDataType.Int8 when value is >= sbyte.MinValue and <= sbyte.MaxValue:
+                dest[0] = (byte)(sbyte)value;
+                break;
+            case TensorDataType.UInt16 when value is >= ushort.MinValue and <= ushort.MaxValue:
+                BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)value);
+                break;
+            case TensorDataType.Int16 when value is >= short.MinValue and <= short.MaxValue:
+                BinaryPrimitives.WriteInt16LittleEndian(dest, (short)value);
+                break;
+            case TensorDataType.UInt32 when value is >= uint.MinValue and <= uint.MaxValue:
+                BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)value);
+                break;
+            case TensorDataType.Int32 when value is >= int.MinValue and <= int.MaxValue:
+                BinaryPrimitives.WriteInt32LittleEndian(dest, (int)value);
+                break;
+            case TensorDataType.Int64:
+                BinaryPrimitives.WriteInt64LittleEndian(dest, value);
+                break;
+            default:
+                return -1;
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// Scans one number with JSON's grammar: <c>-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?</c>.
+    /// <paramref name="mantissa"/> holds the significant digits as an integer (at most 19 of them) and
+    /// <paramref name="exponent"/> the power of ten to apply; <paramref name="exact"/> is false when digits had to be
+    /// dropped (more than 19 significant digits, or an exponent too large to matter here).
+    /// </summary>
+    private static bool Scan(ReadOnlySpan<byte> json, int i, out int end, out bool negative, out ulong mantissa, out int exponent, out bool exact, out bool integral)
+    {
+        end = i;
+        mantissa = 0;
+        exponent = 0;
+        ulong m = 0;
+        var e10 = 0;
+        exact = true;
+        integral = true;
+        negative = (uint)i < (uint)json.Length && json[i] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+
+        if ((uint)i >= (uint)json.Length || !IsDigit(json[i]))
+        {
+            return false;
+        }
+
+        if (json[i] == (byte)'0')
+        {
+            i++;
+            if ((uint)i < (uint)json.Length && IsDigit(json[i]))
+            {
+                return false; // leading zero
+            }
+        }
+        else
+        {
+            i = ReadDigits(json, i, ref m, out var dropped);
+            e10 += dropped;
+            exact &= dropped == 0;
+        }
+
+        if ((uint)i < (uint)json.Length && json[i] == (byte)'.')
+        {
+            integral = false;
+            i++;
+            if ((uint)i >= (uint)json.Length || !IsDigit(json[i]))
+            {
+                return false;
+            }
+
+            // Every fraction digit kept moves the decimal point one place; dropped ones only make the value inexact.
+            var before = i;
+            i = ReadDigits(json, i, ref m, out var dropped);
+            e10 -= i - before - dropped;
+            exact &= dropped == 0;
+        }
+
+        if ((uint)i < (uint)json.Length && (json[i] | 0x20) == (byte)'e')
+        {
+            integral = false;
+            i++;
+            var negativeExponent = false;
+            if ((uint)i < (uint)json.Length && json[i] is (byte)'+' or (byte)'-')
+            {
+                negativeExponent = json[i] == (byte)'-';
+                i++;
+            }
+
+            if ((uint)i >= (uint)json.Length || !IsDigit(json[i]))
+            {
+                return false;
+            }
+
+            var e = 0;
+            uint d;
+            while ((uint)i < (uint)json.Length && (d = (uint)(json[i] - '0')) <= 9)
+            {
+                if (e < 100_000)
+                {
+                    e = (e * 10) + (int)d;
+                }
+                else
+                {
+                    exact = false;
+                }
+
+                i++;
+            }
+
+            e10 += negativeExponent ? -e : e;
+        }
+
+        end = i;
+        mantissa = m;
+        exponent = e10;
+        return true;
+    }
+
+    /// <summary>
+    /// Appends the run of digits at <paramref name="i"/> to <paramref name="m"/> while it stays below 10^19 (19
+    /// significant digits); returns the index after the run. <paramref name="dropped"/> counts the digits that did not
+    /// fit. Runs of eight and four digits are converted at once (SWAR: all digits of a word in a few multiplications).
+    /// </summary>
+    private static int ReadDigits(ReadOnlySpan<byte> json, int i, ref ulong m, out int dropped)
+    {
+        dropped = 0;
+        while (m < 100_000_000_000UL && i <= json.Length - 8)
+        {
+            var eight = BinaryPrimitives.ReadUInt64LittleEndian(json.Slice(i, 8));
+            if (!AreEightDigits(eight))
+            {
+                break;
+            }
+
+            m = (m * 100_000_000UL) + EightDigits(eight);
+            i += 8;
+        }
+
+        if (m < 1_000_000_000_000_000UL && i <= json.Length - 4)
+        {
+            var four = BinaryPrimitives.ReadUInt32LittleEndian(json.Slice(i, 4));
+            if (AreFourDigits(four))
+            {
+                m = (m * 10_000UL) + FourDigits(four);
+                i += 4;
+            }
+        }
+
+        uint d;
+        while ((uint)i < (uint)json.Length && (d = (uint)(json[i] - '0')) <= 9)
+        {
+            if (m < 1_000_000_000_000_000_000UL)
+            {
+                m = (m * 10) + d;
+            }
+            else
+            {
+                dropped++;
+            }
+
+            i++;
+        }
+
+        return i;
+    }
+
+    // A byte is a digit when neither adding 0x46 (c > '9') nor subtracting 0x30 (c < '0') sets its top bit. The lowest
+    // byte that is not a digit is computed without a carry or borrow from below, so it always shows.
+    private static bool AreEightDigits(ulong word) =>
+        (((word + 0x4646464646464646UL) | (word - 0x3030303030303030UL)) & 0x8080808080808080UL) == 0;
+
+    private static bool AreFourDigits(uint word) =>
+        (((word + 0x46464646U) | (word - 0x30303030U)) & 0x80808080U) == 0;
+
+    // Little-endian: the first digit is the lowest byte. Pairs first (byte k becomes 10 * d[k] + d[k+1]), then the
+    // pairs at bytes 0 and 4 times 10^6 and 10^2, and those at bytes 2 and 6 times 10^4 and 1, read from the high half.
+    private static ulong EightDigits(ulong word)
+    {
+        word -= 0x3030303030303030UL;
+        word = (word * 10) + (word >> 8);
+        const ulong pairs = 0x000000FF000000FFUL;
+        return (((word & pairs) * (100 + (1_000_000UL << 32))) + (((word >> 16) & pairs) * (1 + (10_000UL << 32)))) >> 32;
+    }
+
+    private static ulong FourDigits(uint word)
+    {
+        word -= 0x30303030U;
+        word = (word * 10) + (word >> 8);
+        return ((word & 0xFF) * 100UL) + ((word >> 16) & 0xFF);
+    }
+
+    private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
+}
