@@ -12,9 +12,8 @@ namespace AiServe.Core.Scheduling;
 /// <param name="DefaultTimeout">The deadline of requests that give none, and the cap of those that do.</param>
 /// <param name="InstanceCount">How many runs may execute at once.</param>
 /// <param name="RunInlineWhenIdle">
-/// When no queue delay is asked for: a caller that finds an instance free runs the next batches on its own thread
-/// (its own request, and queued ones in queue order) instead of waking a worker; saves the hand-offs to a worker
-/// and back. Off, every request goes through the queue to a worker.
+/// Run a request on the caller's thread when nothing is queued, an instance is free and no queue delay is asked
+/// for (so nothing could join its batch anyway): saves the hand-offs to a worker and back.
 /// </param>
 public sealed record BatchingOptions(
     bool Batching,
