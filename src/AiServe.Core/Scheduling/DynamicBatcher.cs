@@ -21,33 +21,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private readonly Lock _lock = new();
     private readonly SortedDictionary<int, LinkedList<WorkItem>> _queues = [];
     private readonly SemaphoreSlim _signal = new(0);
+
+    // One permit per instance: held by whoever runs the model (a worker, or a caller running inline).
+    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stop = new();
     private readonly OrderedCompleter? _completer;
     private readonly Task[] _workers;
-
-    // Completed once the scheduler is stopped and every instance permit is back (no run is left anywhere).
-    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    // Whether a caller that finds an instance free runs batches itself (see ScheduleAsync).
-    private readonly bool _callerRuns;
-    private readonly int _instances;
     private long _sequence;
     private int _queued;
-
-    // Instance permits not held (guarded by _lock): whoever runs the model holds one, a worker or a caller. A holder
-    // looks at the queue under the lock before it gives its permit back, so a request queued while every permit is
-    // held is always seen by a holder.
-    private int _free;
     private bool _stopped;
-
-    /// <summary>
-    /// How many batches a caller that runs batches itself may run once its own request is done, while requests are
-    /// still queued, before it hands the rest to a worker and returns to its own response.
-    /// </summary>
-    internal const int DrainBatchesAfterOwn = 2;
-
-    /// <summary>The most batches one caller runs in one call, its own request done or not (it is not, only under priority traffic).</summary>
-    internal const int MaxBatchesPerCaller = 8;
 
     /// <summary>Starts the workers.</summary>
     /// <param name="instance">The loaded model; not owned (the version disposes it after the scheduler).</param>
@@ -62,9 +44,8 @@ public sealed class DynamicBatcher : IInferenceScheduler
         _time = timeProvider;
         _owner = owner;
         _completer = options.PreserveOrdering ? new OrderedCompleter() : null;
-        _callerRuns = options.RunInlineWhenIdle && options.MaxQueueDelay == TimeSpan.Zero;
-        _instances = _free = Math.Max(1, options.InstanceCount);
-        _workers = new Task[_instances];
+        _workers = new Task[Math.Max(1, options.InstanceCount)];
+        _slots = new SemaphoreSlim(_workers.Length, _workers.Length);
         for (var i = 0; i < _workers.Length; i++)
         {
             _workers[i] = Task.Run(WorkAsync);
@@ -102,7 +83,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
         var item = new WorkItem(this, inputs, outputs, rows, options.EffectivePriority);
-        var execute = false;
+        var inline = false;
         lock (_lock)
         {
             if (_stopped)
@@ -116,33 +97,40 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
 
             item.Sequence = _sequence++;
-            if (!_queues.TryGetValue(item.Priority, out var queue))
+            if (_options.RunInlineWhenIdle && _queued == 0 && _options.MaxQueueDelay == TimeSpan.Zero && _slots.Wait(0, CancellationToken.None))
             {
-                _queues[item.Priority] = queue = new LinkedList<WorkItem>();
+                inline = true;
             }
-
-            item.Node = queue.AddLast(item);
-            _queued++;
-            if (_callerRuns && _free > 0)
+            else
             {
-                _free--;
-                execute = true;
+                if (!_queues.TryGetValue(item.Priority, out var queue))
+                {
+                    _queues[item.Priority] = queue = new LinkedList<WorkItem>();
+                }
+
+                item.Node = queue.AddLast(item);
+                _queued++;
             }
         }
 
         // Arm cancellation and the deadline after queueing, so that a failure can always find the item to remove.
         item.Arm(timeout, cancellationToken);
-        if (execute)
+        if (inline)
         {
-            // An instance is free: run here, without the hand-offs to a worker and back.
-            ExecuteOnCaller(item);
-        }
-        else if (!_callerRuns)
-        {
-            Wake();
+            // Nothing is waiting and an instance is free: run here, without the hand-offs to a worker and back.
+            try
+            {
+                Run([item]);
+            }
+            finally
+            {
+                _slots.Release();
+            }
+
+            return item.Task;
         }
 
-        // Else every permit is held, and a holder looks at the queue before it gives its permit back.
+        _signal.Release();
         return item.Task;
     }
 
@@ -159,10 +147,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
             _stopped = true;
             left = _queues.Values.SelectMany(q => q).ToList();
-            if (_free == _instances)
-            {
-                _idle.TrySetResult();
-            }
         }
 
         foreach (var item in left)
@@ -182,100 +166,14 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
 
         // Wait for runs on callers' threads too before the instance may be disposed.
-        await _idle.Task;
+        for (var i = 0; i < _workers.Length; i++)
+        {
+            await _slots.WaitAsync(CancellationToken.None);
+        }
+
         _stop.Dispose();
         _signal.Dispose();
-    }
-
-    /// <summary>
-    /// Runs batches on the caller's thread, which holds an instance permit: the next batch in queue order each time
-    /// (the oldest request of the highest priority, joined by those that merge with it, the caller's own request
-    /// among them when it can), until the caller's request is done and the queue is empty, or until the bounds
-    /// above are reached; requests still queued then go to a worker. Other callers' requests complete through
-    /// their tasks, whose continuations run on the thread pool, never here; the caller's own task is already
-    /// complete when it returns (unless its request ran elsewhere), so its continuation runs on without a hop.
-    /// </summary>
-    private void ExecuteOnCaller(WorkItem mine)
-    {
-        var ran = 0;
-        var afterOwn = 0;
-        var holding = true;
-        try
-        {
-            while (true)
-            {
-                List<WorkItem>? batch = null;
-                var handOff = false;
-                lock (_lock)
-                {
-                    var done = mine.IsCompleted;
-                    if (ran < MaxBatchesPerCaller && !(done && afterOwn >= DrainBatchesAfterOwn))
-                    {
-                        batch = TakeBatch();
-                    }
-
-                    if (batch is null)
-                    {
-                        handOff = _queued > 0 && !_stopped;
-                        ReleasePermit();
-                        holding = false;
-                    }
-                    else if (done)
-                    {
-                        afterOwn++;
-                    }
-                }
-
-                if (batch is null)
-                {
-                    if (handOff)
-                    {
-                        Wake();
-                    }
-
-                    return;
-                }
-
-                Run(batch);
-                ran++;
-            }
-        }
-        finally
-        {
-            if (holding)
-            {
-                // Only if a run threw past its own handlers: give the permit back and let a worker go on.
-                lock (_lock)
-                {
-                    ReleasePermit();
-                }
-
-                Wake();
-            }
-        }
-    }
-
-    /// <summary>Wakes a worker (none is left to wake once the scheduler is disposed).</summary>
-    private void Wake()
-    {
-        try
-        {
-            _signal.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Stopped: queued requests were failed, and nothing new is taken.
-        }
-    }
-
-    /// <summary>Gives an instance permit back; the caller holds the lock and has looked at the queue.</summary>
-    private void ReleasePermit()
-    {
-        _free++;
-        if (_stopped && _free == _instances)
-        {
-            _idle.TrySetResult();
-        }
+        _slots.Dispose();
     }
 
     private async Task WorkAsync()
@@ -292,104 +190,41 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 return;
             }
 
-            // Take an instance before taking requests off the queue, so that requests count against the queue
-            // limit until they run. None free: its holder looks at the queue before it gives it back.
-            lock (_lock)
+            while (!stop.IsCancellationRequested)
             {
-                if (_free == 0 || _queued == 0)
+                // Take an instance before taking requests off the queue, so that requests count against the queue
+                // limit until they run (a caller running inline may hold the instance for now).
+                try
                 {
-                    continue;
+                    await _slots.WaitAsync(stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
                 }
 
-                _free--;
-            }
-
-            var holding = true;
-            try
-            {
-                while (true)
+                try
                 {
-                    // Null once the queue is empty, and then the permit is already back.
                     var batch = await NextBatchAsync(stop);
                     if (batch is null)
                     {
-                        holding = false;
                         break;
                     }
 
                     Run(batch);
                 }
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping.
-            }
-            finally
-            {
-                if (holding)
+                finally
                 {
-                    lock (_lock)
-                    {
-                        ReleasePermit();
-                    }
+                    _slots.Release();
                 }
             }
         }
     }
 
     /// <summary>
-    /// The next batch, taken off the queue under the lock: the oldest request of the highest priority, joined (when
-    /// batching) by queued requests that can merge with it, up to the batch size limit. Null when the queue is empty.
-    /// </summary>
-    private List<WorkItem>? TakeBatch()
-    {
-        var batch = FormBatch(out _);
-        if (batch is not null)
-        {
-            foreach (var item in batch)
-            {
-                Remove(item);
-            }
-        }
-
-        return batch;
-    }
-
-    /// <summary>The batch <see cref="TakeBatch"/> would take, left in the queue. Under the lock.</summary>
-    private List<WorkItem>? FormBatch(out long rows)
-    {
-        rows = 0;
-        var head = FirstLive();
-        if (head is null)
-        {
-            return null;
-        }
-
-        var batch = new List<WorkItem> { head };
-        rows = head.Rows;
-        if (_options.Batching)
-        {
-            foreach (var queue in _queues.Values)
-            {
-                for (var node = queue.First; node is not null && rows < _options.MaxBatchSize; node = node.Next)
-                {
-                    var item = node.Value;
-                    if (item != head && !item.IsCompleted && rows + item.Rows <= _options.MaxBatchSize && BatchAssembler.CanMerge(head.Inputs, head.Outputs, item.Inputs, item.Outputs))
-                    {
-                        batch.Add(item);
-                        rows += item.Rows;
-                    }
-                }
-            }
-        }
-
-        return batch;
-    }
-
-    /// <summary>
-    /// Takes the next batch (see <see cref="TakeBatch"/>), waiting up to the queue delay for a fuller one unless the
-    /// batch is full or of a preferred size. When the queue is empty, gives the worker's permit back in the same
-    /// lock and answers null.
+    /// Takes the next batch: the oldest request of the highest priority, joined (when batching) by queued requests
+    /// that can merge with it, up to the batch size limit. Waits up to the queue delay for a fuller batch unless the
+    /// batch is full or of a preferred size. Null when the queue is empty.
     /// </summary>
     private async Task<List<WorkItem>?> NextBatchAsync(CancellationToken stop)
     {
@@ -398,14 +233,31 @@ public sealed class DynamicBatcher : IInferenceScheduler
             TimeSpan wait;
             lock (_lock)
             {
-                var batch = FormBatch(out var rows);
-                if (batch is null)
+                var head = FirstLive();
+                if (head is null)
                 {
-                    ReleasePermit();
                     return null;
                 }
 
-                var waited = _time.GetElapsedTime(batch[0].EnqueuedAt);
+                var batch = new List<WorkItem> { head };
+                var rows = head.Rows;
+                if (_options.Batching)
+                {
+                    foreach (var queue in _queues.Values)
+                    {
+                        for (var node = queue.First; node is not null && rows < _options.MaxBatchSize; node = node.Next)
+                        {
+                            var item = node.Value;
+                            if (item != head && !item.IsCompleted && rows + item.Rows <= _options.MaxBatchSize && BatchAssembler.CanMerge(head.Inputs, head.Outputs, item.Inputs, item.Outputs))
+                            {
+                                batch.Add(item);
+                                rows += item.Rows;
+                            }
+                        }
+                    }
+                }
+
+                var waited = _time.GetElapsedTime(head.EnqueuedAt);
                 wait = _options.MaxQueueDelay - waited;
                 var full = !_options.Batching || rows >= _options.MaxBatchSize || _options.PreferredBatchSizes.Contains((int)rows);
                 if (full || wait <= TimeSpan.Zero || _stopped)

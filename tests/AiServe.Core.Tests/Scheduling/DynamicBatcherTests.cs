@@ -7,10 +7,6 @@ namespace AiServe.Core.Tests.Scheduling;
 
 public sealed class DynamicBatcherTests : IAsyncDisposable
 {
-    // Set on a thread while a test's caller is inside ScheduleAsync: tells runs on the caller from runs elsewhere.
-    [ThreadStatic]
-    private static bool t_insideCall;
-
     private readonly FakeTimeProvider _time = new();
     private readonly GatedInstance _instance = new();
     private DynamicBatcher? _batcher;
@@ -353,130 +349,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Schedule_CallerRunsWhileOthersQueue_CallerRunsTheirMergedBatchAndEachGetsOwnRows()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
-        var executor = 0;
-        var first = Task.Run(() =>
-        {
-            executor = Environment.CurrentManagedThreadId;
-            return Schedule(batcher, Rows(1, 0f));
-        });
-        await _instance.WaitForRunsAsync(1);
-        var second = Schedule(batcher, Rows(2, 10f));
-        var third = Schedule(batcher, Rows(1, 20f));
-
-        _instance.OpenAll();
-        var results = await Task.WhenAll(first, second, third);
-
-        Assert.Equal([1L, 3], _instance.BatchRows);
-        Assert.Equal([executor, executor], _instance.RunThreads);
-        Assert.Equal([1f, 2f], results[0][0].AsSpan<float>().ToArray());
-        Assert.Equal([2L, 2], results[1][0].Shape);
-        Assert.Equal([11f, 12f, 13f, 14f], results[1][0].AsSpan<float>().ToArray());
-        Assert.Equal([21f, 22f], results[2][0].AsSpan<float>().ToArray());
-    }
-
-    [Fact]
-    public async Task Schedule_CallerRuns_RequestThatCannotMergeWithHeadStillCompletes()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
-        var first = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
-        await _instance.WaitForRunsAsync(1);
-        var wide = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
-        var narrow = Schedule(batcher, Rows(1, 10f));
-
-        _instance.OpenAll();
-        var results = await Task.WhenAll(first, wide, narrow);
-
-        Assert.Equal([1L, 1, 1], _instance.BatchRows);
-        Assert.Equal([0f, 1f, 10f], _instance.FirstValues);
-        Assert.Equal([2f, 3f, 4f], results[1][0].AsSpan<float>().ToArray());
-        Assert.Equal([11f, 12f], results[2][0].AsSpan<float>().ToArray());
-    }
-
-    [Fact]
-    public async Task Schedule_CallerRuns_TakesQueuedRequestsInPriorityOrder()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = true });
-        var blocker = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
-        await _instance.WaitForRunsAsync(1);
-        var low = Schedule(batcher, Rows(1, 1000f), new ScheduleOptions(Priority: 5));
-        var normal = Schedule(batcher, Rows(1, 2000f));
-        var high = Schedule(batcher, Rows(1, 3000f), new ScheduleOptions(Priority: 1));
-
-        _instance.OpenAll();
-        await Task.WhenAll(blocker, low, normal, high);
-
-        Assert.Equal([0f, 3000f, 1000f, 2000f], _instance.FirstValues);
-    }
-
-    [Fact]
-    public async Task Schedule_CallerRuns_DrainsBoundedNumberOfBatchesThenHandsRestToWorker()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = true });
-        var first = Task.Run(() =>
-        {
-            t_insideCall = true;
-            try
-            {
-                return Schedule(batcher, Rows(1, 0f));
-            }
-            finally
-            {
-                t_insideCall = false;
-            }
-        });
-        await _instance.WaitForRunsAsync(1);
-        var queued = Enumerable.Range(1, DynamicBatcher.DrainBatchesAfterOwn + 2).Select(i => Schedule(batcher, Rows(1, i))).ToArray();
-
-        _instance.OpenAll();
-        await Task.WhenAll(queued.Append(first));
-
-        Assert.Equal(Enumerable.Range(0, DynamicBatcher.DrainBatchesAfterOwn + 3).Select(i => (float)i), _instance.FirstValues);
-        var inCaller = _instance.RunInsideCall;
-        Assert.All(inCaller.Take(1 + DynamicBatcher.DrainBatchesAfterOwn), Assert.True);
-        Assert.All(inCaller.Skip(1 + DynamicBatcher.DrainBatchesAfterOwn), Assert.False);
-    }
-
-    [Fact]
-    public async Task Schedule_CallerRunsAndEveryPermitHeld_OthersQueueWithoutBlockingAndAllComplete()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { Batching = false, InstanceCount = 2, RunInlineWhenIdle = true });
-        var a = Task.Run(() => Schedule(batcher, Rows(1, 1f)));
-        var b = Task.Run(() => Schedule(batcher, Rows(1, 2f)));
-        await _instance.WaitForRunsAsync(2);
-
-        var c = Schedule(batcher, Rows(1, 3f));
-        var d = Schedule(batcher, Rows(1, 4f));
-
-        Assert.False(c.IsCompleted);
-        Assert.False(d.IsCompleted);
-        Assert.Equal(2, batcher.QueuedRequests);
-        Assert.DoesNotContain(Environment.CurrentManagedThreadId, _instance.RunThreads);
-        _instance.OpenAll();
-        var results = await Task.WhenAll(a, b, c, d);
-        Assert.Equal([5f, 6f], results[3][0].AsSpan<float>().ToArray());
-    }
-
-    [Fact]
-    public async Task Dispose_WhileCallerRuns_WaitsForItsRun()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
-        var running = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
-        await _instance.WaitForRunsAsync(1);
-
-        var disposing = batcher.DisposeAsync().AsTask();
-        await Task.Yield();
-
-        Assert.False(disposing.IsCompleted);
-        _instance.OpenAll();
-        await disposing;
-        var result = await running;
-        Assert.Equal([1f, 2f], result[0].AsSpan<float>().ToArray());
-    }
-
-    [Fact]
     public void FromConfig_Defaults_BatchingOnForBatchDimension()
     {
         var on = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig { MaxBatchSize = 16 });
@@ -519,7 +391,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         private readonly ConcurrentQueue<long> _rows = new();
         private readonly ConcurrentQueue<float> _first = new();
         private readonly ConcurrentQueue<int> _threads = new();
-        private readonly ConcurrentQueue<bool> _insideCall = new();
         private int _started;
         private int _finished;
 
@@ -530,8 +401,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         public IReadOnlyList<float> FirstValues => _first.ToArray();
 
         public IReadOnlyList<int> RunThreads => _threads.ToArray();
-
-        public IReadOnlyList<bool> RunInsideCall => _insideCall.ToArray();
 
         public System.Threading.Channels.Channel<bool> CancelledRuns { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
 
@@ -566,7 +435,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
             var values = x.AsSpan<float>().ToArray();
             _rows.Enqueue(x.ShapeSpan[0]);
             _threads.Enqueue(Environment.CurrentManagedThreadId);
-            _insideCall.Enqueue(t_insideCall);
             _first.Enqueue(values[0]);
             Interlocked.Increment(ref _started);
             try
