@@ -7,7 +7,7 @@ namespace AiServe.Benchmarks;
 /// <summary>
 /// What the scheduler costs per request, enqueue to completion, with a model that does nothing: N callers each
 /// schedule one iris-shaped request at once and wait for it. Reported per request (OperationsPerInvoke = N). The
-/// callers are issued from one thread, so with OnCaller each request finds the instance free and runs on the caller.
+/// callers are issued from one thread, so with OnCaller every request finds the instance free and runs inline.
 /// </summary>
 [MemoryDiagnoser]
 #pragma warning disable CA1001 // BenchmarkDotNet disposes through [GlobalCleanup].
@@ -30,8 +30,8 @@ public class DynamicBatcherBenchmarks
     public int Features { get; set; }
 
     /// <summary>
-    /// Whether a caller that finds the instance free runs the batch itself (what the server does, RunInlineWhenIdle),
-    /// or every request goes through the queue to a worker.
+    /// Whether a request that finds the queue empty and the instance free runs on its caller (RunInlineWhenIdle, what
+    /// the server does), or every request goes through the queue to a worker.
     /// </summary>
     [Params(false, true)]
     public bool OnCaller { get; set; }
