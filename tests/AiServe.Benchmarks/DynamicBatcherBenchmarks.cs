@@ -6,7 +6,8 @@ namespace AiServe.Benchmarks;
 
 /// <summary>
 /// What the scheduler costs per request, enqueue to completion, with a model that does nothing: N callers each
-/// schedule one iris-shaped request at once and wait for it. Reported per request (OperationsPerInvoke = N).
+/// schedule one iris-shaped request at once and wait for it. Reported per request (OperationsPerInvoke = N). The
+/// callers are issued from one thread, so with OnCaller every request finds the instance free and runs inline.
 /// </summary>
 [MemoryDiagnoser]
 #pragma warning disable CA1001 // BenchmarkDotNet disposes through [GlobalCleanup].
@@ -28,11 +29,18 @@ public class DynamicBatcherBenchmarks
     [Params(4, 784)]
     public int Features { get; set; }
 
+    /// <summary>
+    /// Whether a request that finds the queue empty and the instance free runs on its caller (RunInlineWhenIdle, what
+    /// the server does), or every request goes through the queue to a worker.
+    /// </summary>
+    [Params(false, true)]
+    public bool OnCaller { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _inputs = [Tensor.FromValues<float>("input", TensorDataType.Fp32, [1, Features], new float[Features])];
-        var options = new BatchingOptions(Batching, Batching ? 64 : 0, [], TimeSpan.Zero, BatchingOptions.DefaultMaxQueueSize, false, null, 1);
+        var options = new BatchingOptions(Batching, Batching ? 64 : 0, [], TimeSpan.Zero, BatchingOptions.DefaultMaxQueueSize, false, null, 1, RunInlineWhenIdle: OnCaller);
         _batcher = new DynamicBatcher(new NoOpInstance(), options, TimeProvider.System, "benchmark");
     }
 

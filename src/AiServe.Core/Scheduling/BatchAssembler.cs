@@ -75,30 +75,38 @@ internal static class BatchAssembler
     }
 
     /// <summary>
-    /// The key under which requests may be merged: the same inputs with the same types and the same dims after the
-    /// first, and the same outputs asked.
+    /// Whether two requests may be merged into one run: the same inputs in the same order with the same types and
+    /// the same dims after the first, and the same outputs asked. Compares in place (no per-request key to build).
     /// </summary>
-    public static string Key(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs)
+    public static bool CanMerge(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, IReadOnlyList<Tensor> otherInputs, IReadOnlyList<string> otherOutputs)
     {
-        var builder = new System.Text.StringBuilder();
-        foreach (var input in inputs)
+        if (inputs.Count != otherInputs.Count || outputs.Count != otherOutputs.Count)
         {
-            builder.Append(input.Name).Append(':').Append((int)input.DataType);
-            var shape = input.ShapeSpan;
-            for (var d = 1; d < shape.Length; d++)
+            return false;
+        }
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            Tensor a = inputs[i], b = otherInputs[i];
+            var x = a.ShapeSpan;
+            var y = b.ShapeSpan;
+            if (a.DataType != b.DataType || x.Length != y.Length || (x.Length > 1 && !x[1..].SequenceEqual(y[1..])) || !string.Equals(a.Name, b.Name, StringComparison.Ordinal))
             {
-                builder.Append(',').Append(shape[d]);
+                return false;
             }
-
-            builder.Append(';');
         }
 
-        builder.Append("->");
-        foreach (var output in outputs)
+        if (!ReferenceEquals(outputs, otherOutputs))
         {
-            builder.Append(output).Append(';');
+            for (var o = 0; o < outputs.Count; o++)
+            {
+                if (!string.Equals(outputs[o], otherOutputs[o], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
         }
 
-        return builder.ToString();
+        return true;
     }
 }

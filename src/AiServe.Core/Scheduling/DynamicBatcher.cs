@@ -82,7 +82,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
 
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
-        var item = new WorkItem(this, inputs, outputs, _options.Batching ? BatchAssembler.Key(inputs, outputs) : null, rows, options.EffectivePriority);
+        var item = new WorkItem(this, inputs, outputs, rows, options.EffectivePriority);
         var inline = false;
         lock (_lock)
         {
@@ -248,7 +248,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
                         for (var node = queue.First; node is not null && rows < _options.MaxBatchSize; node = node.Next)
                         {
                             var item = node.Value;
-                            if (item != head && !item.IsCompleted && item.Key == head.Key && rows + item.Rows <= _options.MaxBatchSize)
+                            if (item != head && !item.IsCompleted && rows + item.Rows <= _options.MaxBatchSize && BatchAssembler.CanMerge(head.Inputs, head.Outputs, item.Inputs, item.Outputs))
                             {
                                 batch.Add(item);
                                 rows += item.Rows;
@@ -311,60 +311,68 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
     }
 
-    /// <summary>Removes a failed item from the queue; true when it was still there (no worker has it).</summary>
-    private bool RemoveQueued(WorkItem item)
+    /// <summary>Removes a failed item from the queue (if it is still there: no worker has it).</summary>
+    private void RemoveQueued(WorkItem item)
     {
         lock (_lock)
         {
-            var queued = item.Node is not null;
             Remove(item);
-            return queued;
         }
     }
 
     private void Run(List<WorkItem> batch)
     {
-        try
+        // Drop requests that failed (deadline, cancellation) between picking and running.
+        batch.RemoveAll(static i => i.IsCompleted);
+        if (batch.Count == 0)
         {
-            // Drop requests that failed (deadline, cancellation) between picking and running.
-            var live = batch.Where(i => !i.IsCompleted).ToList();
-            if (live.Count > 0)
-            {
-                RunLive(live);
-            }
+            return;
         }
-        finally
-        {
-            batch.ForEach(i => i.Dispose());
-        }
-    }
 
-    private void RunLive(List<WorkItem> batch)
-    {
-        batch.ForEach(i => i.MarkStarted());
+        // One cancellation source per run, cancelled once every request in it has failed (nobody is left to want
+        // the result); a request that fails while running leaves it.
+        using var abort = new RunAbort(batch.Count);
+        foreach (var item in batch)
+        {
+            item.Start(abort);
+        }
+
         byte[]?[]? rented = null;
-        using var abort = batch.Count == 1 ? null : new BatchAbort(batch);
         try
         {
-            var token = batch.Count == 1 ? batch[0].Abort : abort!.Token;
-            var outputs = batch[0].Outputs;
+            var first = batch[0];
             if (batch.Count == 1)
             {
-                batch[0].Succeed(_instance.Run(batch[0].Inputs, outputs, token));
+                first.Succeed(_instance.Run(first.Inputs, first.Outputs, abort.Token));
                 return;
             }
 
-            var inputs = new Tensor[batch[0].Inputs.Count];
+            var inputs = new Tensor[first.Inputs.Count];
             rented = new byte[]?[inputs.Length];
+            var parts = new Tensor[batch.Count];
             for (var i = 0; i < inputs.Length; i++)
             {
-                var name = batch[0].Inputs[i].Name;
-                inputs[i] = BatchAssembler.Concat(name, batch.Select(b => b.Inputs[i]).ToArray(), out rented[i]);
+                for (var b = 0; b < batch.Count; b++)
+                {
+                    parts[b] = batch[b].Inputs[i];
+                }
+
+                inputs[i] = BatchAssembler.Concat(first.Inputs[i].Name, parts, out rented[i]);
             }
 
-            var results = _instance.Run(inputs, outputs, token);
-            var rows = batch.Select(b => b.Rows).ToArray();
-            var split = results.Select(r => BatchAssembler.Split(r, rows)).ToArray();
+            var results = _instance.Run(inputs, first.Outputs, abort.Token);
+            var rows = new long[batch.Count];
+            for (var b = 0; b < batch.Count; b++)
+            {
+                rows[b] = batch[b].Rows;
+            }
+
+            var split = new Tensor[results.Count][];
+            for (var o = 0; o < split.Length; o++)
+            {
+                split[o] = BatchAssembler.Split(results[o], rows);
+            }
+
             for (var b = 0; b < batch.Count; b++)
             {
                 var mine = new Tensor[split.Length];
@@ -382,14 +390,13 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
         catch (InferenceException ex)
         {
-            batch.ForEach(i => i.Fail(ex));
+            FailAll(batch, ex);
         }
 #pragma warning disable CA1031 // A failing run must fail its requests, never the worker.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            var error = new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex);
-            batch.ForEach(i => i.Fail(error));
+            FailAll(batch, new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex));
         }
         finally
         {
@@ -401,7 +408,14 @@ public sealed class DynamicBatcher : IInferenceScheduler
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
             }
+        }
+    }
 
+    private static void FailAll(List<WorkItem> batch, InferenceException error)
+    {
+        foreach (var item in batch)
+        {
+            item.Fail(error);
         }
     }
 
@@ -423,20 +437,21 @@ public sealed class DynamicBatcher : IInferenceScheduler
         new(InferenceErrorCode.DeadlineExceeded, $"the request's deadline of {timeout.TotalMilliseconds:0.###} ms passed {where} ({_owner})");
 
     /// <summary>One queued request. Completion is claimed exactly once through <see cref="TryClaim"/>.</summary>
-    private sealed class WorkItem(DynamicBatcher owner, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, string? key, long rows, int priority) : IDisposable
+    private sealed class WorkItem(DynamicBatcher owner, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, long rows, int priority)
     {
         private readonly TaskCompletionSource<IReadOnlyList<Tensor>> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenSource _abort = new();
         private CancellationTokenRegistration _cancellation;
         private ITimer? _deadline;
+        private TimeSpan _timeout;
         private int _claimed;
-        private volatile bool _started;
+
+        // The run this request is part of; RunAbort.Left once the request failed, so that exactly one of Start and
+        // Fail leaves the run for a request that fails.
+        private RunAbort? _run;
 
         public IReadOnlyList<Tensor> Inputs { get; } = inputs;
 
         public IReadOnlyList<string> Outputs { get; } = outputs;
-
-        public string? Key { get; } = key;
 
         public long Rows { get; } = rows;
 
@@ -452,8 +467,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         public bool IsCompleted => Volatile.Read(ref _claimed) != 0;
 
-        /// <summary>Cancels the run of this request alone (a single-request batch passes it to the runtime).</summary>
-        public CancellationToken Abort => _abort.Token;
+        private DynamicBatcher Owner => owner;
 
         public void Arm(TimeSpan? timeout, CancellationToken cancellationToken)
         {
@@ -464,20 +478,33 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
             if (timeout is { } t)
             {
+                _timeout = t;
                 _deadline = owner._time.CreateTimer(
                     static s =>
                     {
                         var item = (WorkItem)s!;
-                        item.Fail(item.Owner.DeadlineExceeded(item._timeout, item._started ? "while it was running" : "while it was queued"));
+                        item.Fail(item.Owner.DeadlineExceeded(item._timeout, Volatile.Read(ref item._run) is null ? "while it was queued" : "while it was running"));
                     },
                     this, t, Timeout.InfiniteTimeSpan);
-                _timeout = t;
+            }
+
+            if (IsCompleted)
+            {
+                // Already answered by a run that took it before it was armed: nothing is left to cancel.
+                _cancellation.Dispose();
+                _deadline?.Dispose();
             }
         }
 
-        private TimeSpan _timeout;
-
-        private DynamicBatcher Owner => owner;
+        /// <summary>Joins the run that is about to start (called by whoever runs the batch).</summary>
+        public void Start(RunAbort run)
+        {
+            if (Interlocked.CompareExchange(ref _run, run, null) is not null)
+            {
+                // Failed since it was picked: it no longer wants the result.
+                run.Leave();
+            }
+        }
 
         public void Succeed(IReadOnlyList<Tensor> result)
         {
@@ -494,30 +521,14 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 return;
             }
 
-            var neverRan = owner.RemoveQueued(this);
+            owner.RemoveQueued(this);
             _tcs.TrySetException(error);
             owner._completer?.Skip(Sequence);
-            if (neverRan)
+            if (Interlocked.Exchange(ref _run, RunAbort.Left) is { } run && run != RunAbort.Left)
             {
-                // Still queued, so no worker holds it: this is the last use.
-                _abort.Dispose();
-                return;
-            }
-
-            try
-            {
-                _abort.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The run already ended and disposed it.
+                run.Leave();
             }
         }
-
-        /// <summary>Called by the worker that ran (or dropped) the item, once its run is over.</summary>
-        public void Dispose() => _abort.Dispose();
-
-        public void MarkStarted() => _started = true;
 
         private bool TryClaim()
         {
@@ -544,40 +555,35 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
     }
 
-    /// <summary>Cancels a merged run once every request in it has failed (nobody is left to want the result).</summary>
-    private sealed class BatchAbort : IDisposable
+    /// <summary>Cancels a run once every request in it has failed (nobody is left to want the result).</summary>
+    private sealed class RunAbort(int live) : IDisposable
     {
         private readonly CancellationTokenSource _cts = new();
-        private readonly List<CancellationTokenRegistration> _registrations = [];
-        private int _live;
+        private int _live = live;
 
-        public BatchAbort(List<WorkItem> batch)
-        {
-            _live = batch.Count;
-            foreach (var item in batch)
-            {
-                _registrations.Add(item.Abort.Register(static s =>
-                {
-                    var self = (BatchAbort)s!;
-                    if (Interlocked.Decrement(ref self._live) == 0)
-                    {
-                        self._cts.Cancel();
-                    }
-                }, this));
-            }
-        }
+        /// <summary>Marks a request that failed before it joined a run.</summary>
+        public static RunAbort Left { get; } = new(0);
 
         public CancellationToken Token => _cts.Token;
 
-        public void Dispose()
+        public void Leave()
         {
-            foreach (var registration in _registrations)
+            if (Interlocked.Decrement(ref _live) != 0)
             {
-                registration.Dispose();
+                return;
             }
 
-            _cts.Dispose();
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run already ended.
+            }
         }
+
+        public void Dispose() => _cts.Dispose();
     }
 
     /// <summary>Releases results in arrival order: a result waits for every earlier request to be answered or to fail.</summary>

@@ -349,6 +349,78 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_QueuedBehindInlineRun_RequestThatCannotMergeWithHeadStillCompletes()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var first = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
+        await _instance.WaitForRunsAsync(1);
+        var wide = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
+        var narrow = Schedule(batcher, Rows(1, 10f));
+
+        _instance.OpenAll();
+        var results = await Task.WhenAll(first, wide, narrow);
+
+        Assert.Equal([1L, 1, 1], _instance.BatchRows);
+        Assert.Equal([0f, 1f, 10f], _instance.FirstValues);
+        Assert.Equal([2f, 3f, 4f], results[1][0].AsSpan<float>().ToArray());
+        Assert.Equal([11f, 12f], results[2][0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Schedule_QueuedBehindInlineRun_TakenInPriorityOrder()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = true });
+        var blocker = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
+        await _instance.WaitForRunsAsync(1);
+        var low = Schedule(batcher, Rows(1, 1000f), new ScheduleOptions(Priority: 5));
+        var normal = Schedule(batcher, Rows(1, 2000f));
+        var high = Schedule(batcher, Rows(1, 3000f), new ScheduleOptions(Priority: 1));
+
+        _instance.OpenAll();
+        await Task.WhenAll(blocker, low, normal, high);
+
+        Assert.Equal([0f, 3000f, 1000f, 2000f], _instance.FirstValues);
+    }
+
+    [Fact]
+    public async Task Schedule_InlineRunsHoldEveryPermit_OthersQueueWithoutBlockingAndAllComplete()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, InstanceCount = 2, RunInlineWhenIdle = true });
+        var a = Task.Run(() => Schedule(batcher, Rows(1, 1f)));
+        await _instance.WaitForRunsAsync(1);
+        var b = Task.Run(() => Schedule(batcher, Rows(1, 2f)));
+        await _instance.WaitForRunsAsync(2);
+
+        var c = Schedule(batcher, Rows(1, 3f));
+        var d = Schedule(batcher, Rows(1, 4f));
+
+        Assert.False(c.IsCompleted);
+        Assert.False(d.IsCompleted);
+        Assert.Equal(2, batcher.QueuedRequests);
+        Assert.DoesNotContain(Environment.CurrentManagedThreadId, _instance.RunThreads);
+        _instance.OpenAll();
+        var results = await Task.WhenAll(a, b, c, d);
+        Assert.Equal([5f, 6f], results[3][0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task Dispose_WhileInlineRunGoes_WaitsForIt()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var running = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
+        await _instance.WaitForRunsAsync(1);
+
+        var disposing = batcher.DisposeAsync().AsTask();
+        await Task.Yield();
+
+        Assert.False(disposing.IsCompleted);
+        _instance.OpenAll();
+        await disposing;
+        var result = await running;
+        Assert.Equal([1f, 2f], result[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
     public void FromConfig_Defaults_BatchingOnForBatchDimension()
     {
         var on = BatchingOptions.FromConfig(new AiServe.Core.Repository.ModelConfig { MaxBatchSize = 16 });
