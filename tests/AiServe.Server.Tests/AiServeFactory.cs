@@ -13,7 +13,7 @@ namespace AiServe.Server.Tests;
 /// The whole server in memory over a chosen model repository. Polling is off unless asked for: tests that change
 /// files call <see cref="Rescan"/>, which is what the poller does on each tick.
 /// </summary>
-public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long? maxBodyBytes = null, Action<IServiceCollection>? services = null)
+public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long? maxBodyBytes = null, Action<IServiceCollection>? services = null, string environment = "Testing")
     : WebApplicationFactory<Program>
 {
     public AiServeFactory()
@@ -46,7 +46,7 @@ public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long?
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(environment);
         builder.UseSetting("AiServe:Repository:Path", repositoryPath);
         builder.UseSetting("AiServe:Repository:PollIntervalSeconds", pollSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

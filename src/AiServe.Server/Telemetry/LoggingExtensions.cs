@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -11,19 +10,22 @@ namespace AiServe.Server.Telemetry;
 /// </summary>
 internal static class LoggingExtensions
 {
-    private const string RequestTemplate =
-        "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.000} ms (model {Model}, version {ModelVersion}, trace {TraceId})";
-
     public static WebApplicationBuilder AddAiServeLogging(this WebApplicationBuilder builder)
     {
         var production = builder.Environment.IsProduction();
 
         // Production logs one JSON line per request: buffer standard output rather than flush every line. The
-        // container owns (and on shutdown disposes, which flushes) the writer.
-        var stdout = production ? new BufferedConsoleSink(new RenderedCompactJsonFormatter(), TimeProvider.System, TimeSpan.FromMilliseconds(250)) : null;
-        if (stdout is not null)
+        // container owns (and on shutdown disposes, which flushes) the sink. Tests may send it to another stream.
+        if (production)
         {
-            builder.Services.AddSingleton(_ => stdout);
+            builder.Services.AddSingleton(services =>
+            {
+                var formatter = new RenderedCompactJsonFormatter();
+                var interval = TimeSpan.FromMilliseconds(250);
+                return services.GetService<LogOutput>() is { } output
+                    ? new BufferedConsoleSink(formatter, output.Stream, TimeProvider.System, interval)
+                    : new BufferedConsoleSink(formatter, TimeProvider.System, interval);
+            });
         }
 
         // preserveStaticLogger: each host logs through its own pipeline from DI, never through the process-wide
@@ -37,7 +39,7 @@ internal static class LoggingExtensions
                 .Enrich.FromLogContext();
             if (production)
             {
-                logger.WriteTo.Sink(stdout!);
+                logger.WriteTo.Sink(services.GetRequiredService<BufferedConsoleSink>());
             }
             else
             {
@@ -47,16 +49,16 @@ internal static class LoggingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// One line per request (<see cref="RequestLogMiddleware"/>): the line Serilog's request logging wrote, without
+    /// its per-request diagnostic context.
+    /// </summary>
     public static IApplicationBuilder UseAiServeRequestLogging(this IApplicationBuilder app) =>
-        app.UseSerilogRequestLogging(options =>
-        {
-            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
-            options.MessageTemplate = RequestTemplate;
-            options.EnrichDiagnosticContext = (diagnostics, http) =>
-            {
-                diagnostics.Set("Model", RequestLogContext.Model(http) ?? "-");
-                diagnostics.Set("ModelVersion", RequestLogContext.Version(http) ?? "-");
-                diagnostics.Set("TraceId", Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
-            };
-        });
+        app.UseMiddleware<RequestLogMiddleware>(app.ApplicationServices.GetRequiredService<Serilog.ILogger>());
+}
+
+/// <summary>Where the Production log goes instead of standard output (tests); the registrant owns the stream.</summary>
+internal sealed class LogOutput(Stream stream)
+{
+    public Stream Stream { get; } = stream;
 }

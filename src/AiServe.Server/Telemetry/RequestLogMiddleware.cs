@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace AiServe.Server.Telemetry;
+
+/// <summary>
+/// Writes the one log line per request: what Serilog's <c>UseSerilogRequestLogging</c> wrote (same message
+/// template, same properties in the same order, same levels: Error for a 5xx or an exception, Information
+/// otherwise), without its per-request diagnostic-context collector (an <c>AsyncLocal</c>, a dictionary and a lock
+/// for three properties that AiServe already keeps on the <see cref="HttpContext"/>).
+/// </summary>
+internal sealed class RequestLogMiddleware
+{
+    /// <summary>
+    /// The event's <c>SourceContext</c>: the name Serilog's middleware logged under, kept so that existing level
+    /// overrides (<c>Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware</c>) keep working.
+    /// </summary>
+    public const string SourceContext = "Serilog.AspNetCore.RequestLoggingMiddleware";
+
+    private static readonly ScalarValue Dash = new("-");
+    private static readonly ScalarValue Status200 = new(200);
+
+    private readonly RequestDelegate _next;
+    private readonly Serilog.ILogger _logger;
+
+    public RequestLogMiddleware(RequestDelegate next, Serilog.ILogger logger)
+    {
+        _next = next;
+        _logger = logger.ForContext(Constants.SourceContextPropertyName, SourceContext);
+    }
+
+    public async Task InvokeAsync(HttpContext http)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            await _next(http);
+        }
+        catch (Exception ex) when (Log(http, 500, start, ex))
+        {
+            // Never reached: Log returns false, so the exception goes on to the server (as with Serilog's middleware).
+        }
+
+        Log(http, http.Response.StatusCode, start, null);
+    }
+
+    private bool Log(HttpContext http, int statusCode, long start, Exception? exception)
+    {
+        var elapsedMs = (Stopwatch.GetTimestamp() - start) * 1000 / (double)Stopwatch.Frequency;
+        var level = exception is not null || statusCode > 499 ? LogEventLevel.Error : LogEventLevel.Information;
+        if (!_logger.IsEnabled(level))
+        {
+            return false;
+        }
+
+        var activity = Activity.Current;
+        var model = RequestLogContext.Model(http);
+        var version = RequestLogContext.Version(http);
+        var path = http.Features.Get<IHttpRequestFeature>()?.Path;
+        if (string.IsNullOrEmpty(path))
+        {
+            path = http.Request.Path.ToString();
+        }
+
+        // The order of Serilog's middleware: the enriched properties first, then the request's. Room for the
+        // SourceContext the logger adds, so that the dictionary does not grow (and copy itself) for it.
+        var properties = new Dictionary<string, LogEventPropertyValue>(8)
+        {
+            [RequestLogLine.Model] = model is null ? Dash : new ScalarValue(model),
+            [RequestLogLine.ModelVersion] = version is null ? Dash : new ScalarValue(version),
+            [RequestLogLine.TraceId] = new ScalarValue(activity?.TraceId.ToHexString() ?? http.TraceIdentifier),
+            [RequestLogLine.RequestMethod] = new ScalarValue(http.Request.Method),
+            [RequestLogLine.RequestPath] = new ScalarValue(path),
+            [RequestLogLine.StatusCode] = statusCode == 200 ? Status200 : new ScalarValue(statusCode),
+            [RequestLogLine.Elapsed] = new ScalarValue(elapsedMs),
+        };
+
+        // UnstableAssembleFromParts takes the dictionary as it is (the constructor would copy LogEventProperty
+        // objects into a new one); "unstable" is Serilog's warning that its signature may change between versions.
+        _logger.Write(LogEvent.UnstableAssembleFromParts(
+            DateTimeOffset.Now,
+            level,
+            exception,
+            RequestLogLine.Template,
+            properties,
+            activity?.TraceId ?? default,
+            activity?.SpanId ?? default));
+        return false;
+    }
+}
