@@ -41,10 +41,19 @@ internal static class HttpCeiling
             folders.Add(Path.Combine(RepoPaths.Root, "tests", "fixtures", "repos", "perf"));
         }
 
-        var models = LoadModels(folders);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(urls);
+        var app = Build(builder, folders);
+        Console.WriteLine($"ceiling: serving {string.Join(", ", folders)} on {urls}");
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>The ceiling's app on a builder (Kestrel, or an in-memory test server for the in-process benchmark).</summary>
+    public static WebApplication Build(WebApplicationBuilder builder, IEnumerable<string> folders)
+    {
+        var models = LoadModels(folders);
+        builder.Logging.ClearProviders();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, V2DtoJsonContext.Default));
         var app = builder.Build();
 
@@ -71,10 +80,7 @@ internal static class HttpCeiling
 
             return Results.Json(m.Answer, V2DtoJsonContext.Default.V2ResponseDto);
         });
-
-        Console.WriteLine($"ceiling: serving {string.Join(", ", models.Keys)} on {urls}");
-        await app.RunAsync();
-        return 0;
+        return app;
     }
 
     private static IResult NotFound(string model) =>
