@@ -87,11 +87,13 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         Assert.Equal([1L, 1, 1], _instance.BatchRows);
     }
 
-    [Fact]
-    public async Task Schedule_HigherPriority_RunsFirst()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // queued behind a run on the caller's thread
+    public async Task Schedule_HigherPriority_RunsFirst(bool inline)
     {
-        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
-        var blocker = Schedule(batcher, Rows(1, 0f));
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = inline });
+        var blocker = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
         await _instance.WaitForRunsAsync(1);
         var low = Schedule(batcher, Rows(1, 1000f), new ScheduleOptions(Priority: 5));
         var normal = Schedule(batcher, Rows(1, 2000f));
@@ -364,22 +366,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         Assert.Equal([0f, 1f, 10f], _instance.FirstValues);
         Assert.Equal([2f, 3f, 4f], results[1][0].AsSpan<float>().ToArray());
         Assert.Equal([11f, 12f], results[2][0].AsSpan<float>().ToArray());
-    }
-
-    [Fact]
-    public async Task Schedule_QueuedBehindInlineRun_TakenInPriorityOrder()
-    {
-        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = true });
-        var blocker = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
-        await _instance.WaitForRunsAsync(1);
-        var low = Schedule(batcher, Rows(1, 1000f), new ScheduleOptions(Priority: 5));
-        var normal = Schedule(batcher, Rows(1, 2000f));
-        var high = Schedule(batcher, Rows(1, 3000f), new ScheduleOptions(Priority: 1));
-
-        _instance.OpenAll();
-        await Task.WhenAll(blocker, low, normal, high);
-
-        Assert.Equal([0f, 3000f, 1000f, 2000f], _instance.FirstValues);
     }
 
     [Fact]
