@@ -24,6 +24,15 @@ internal sealed record BenchOptions
     /// <summary>The concurrency steps, each a number of closed-loop workers.</summary>
     public IReadOnlyList<int> Concurrency { get; init; } = [1];
 
+    /// <summary>Open-loop steps instead: requests per second, each sent when due whatever the answers (null: closed loop).</summary>
+    public IReadOnlyList<int>? RequestRates { get; init; }
+
+    /// <summary>In open-loop steps, the most requests outstanding at once; a request due beyond it is not sent.</summary>
+    public int MaxOutstanding { get; init; } = 1000;
+
+    /// <summary>Whether <c>--concurrency</c> was given.</summary>
+    public bool ConcurrencyGiven { get; init; }
+
     /// <summary>How long each step is measured.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -6,7 +6,7 @@ namespace AiServe.Bench;
 internal static class BenchOptionsParser
 {
     public const string Usage = """
-        aiserve-bench: closed-loop load generator for Open Inference Protocol (KServe V2) REST servers.
+        aiserve-bench: closed- or open-loop load generator for Open Inference Protocol (KServe V2) REST servers.
 
         Usage:
           aiserve-bench --model NAME [options]
@@ -18,6 +18,10 @@ internal static class BenchOptionsParser
           --protocol P            rest-json | rest-binary (default rest-json)
           --batch N               inferences per request: dimension 0 of random inputs (default 1)
           --concurrency LIST      comma-separated worker counts, one step each (default 1), e.g. 1,4,16,64
+          --request-rate LIST     open loop instead: requests per second, one step each, e.g. 1000,4000; requests
+                                  start when due whatever the answers, latency counts from the due time, no retries
+          --max-outstanding N     open loop: most requests in flight (default 1000); one due beyond it is not sent
+                                  and counts as a not-sent error
           --duration SECONDS      measured time per step (default 10)
           --warmup SECONDS        unmeasured time before each step (default 2)
           --input-file PATH       send this JSON V2 infer request instead of random inputs
@@ -84,7 +88,9 @@ internal static class BenchOptionsParser
                 "--version" => options with { Version = NotEmpty(name, Value()) },
                 "--protocol" => options with { Protocol = ParseProtocol(Value()) },
                 "--batch" => options with { Batch = PositiveInt(name, Value()), BatchGiven = true },
-                "--concurrency" => options with { Concurrency = ParseList(name, Value()) },
+                "--concurrency" => options with { Concurrency = ParseList(name, Value()), ConcurrencyGiven = true },
+                "--request-rate" => options with { RequestRates = ParseList(name, Value()) },
+                "--max-outstanding" => options with { MaxOutstanding = PositiveInt(name, Value()) },
                 "--duration" => options with { Duration = Seconds(name, Value(), allowZero: false) },
                 "--warmup" => options with { Warmup = Seconds(name, Value(), allowZero: true) },
                 "--input-file" => options with { InputFile = NotEmpty(name, Value()) },
@@ -98,6 +104,11 @@ internal static class BenchOptionsParser
         if (options.Model.Length == 0)
         {
             throw new BenchOptionsException("--model is required");
+        }
+
+        if (options.ConcurrencyGiven && options.RequestRates is not null)
+        {
+            throw new BenchOptionsException("give --concurrency (closed loop) or --request-rate (open loop), not both");
         }
 
         return options;

@@ -91,15 +91,17 @@ var protocol = options.Protocol == BenchProtocol.RestBinary ? "rest-binary" : "r
 var input = options.InputFile ?? $"random (seed {options.Seed}): " + string.Join(", ", request.Inputs.Select(i => i.ToString()));
 Console.WriteLine($"aiserve-bench -> {options.Url} {server}");
 Console.WriteLine($"model {options.Model}{(options.Version is null ? "" : $" version {options.Version}")}, {protocol}, batch {batch}, {encoded.Body.Length} B/request, input {input}");
-Console.WriteLine($"per step: {options.Warmup.TotalSeconds} s warm-up + {options.Duration.TotalSeconds} s measured; concurrency {string.Join(",", options.Concurrency)}");
+Console.WriteLine($"per step: {options.Warmup.TotalSeconds} s warm-up + {options.Duration.TotalSeconds} s measured; " +
+    (options.RequestRates is { } rates ? $"open loop at {string.Join(",", rates)} requests/s, at most {options.MaxOutstanding} outstanding" : $"concurrency {string.Join(",", options.Concurrency)}"));
 
 var startedAt = DateTimeOffset.UtcNow;
 var runner = new Runner(client, options, encoded, batch);
 var steps = new List<StepResult>();
 var interactive = !Console.IsOutputRedirected;
-foreach (var concurrency in options.Concurrency)
+var open = options.RequestRates is not null;
+foreach (var load in options.RequestRates ?? options.Concurrency)
 {
-    var step = runner.RunStepAsync(concurrency, cancel.Token);
+    var step = open ? runner.RunRateStepAsync(load, cancel.Token) : runner.RunStepAsync(load, cancel.Token);
     while (interactive && !step.IsCompleted)
     {
         await Task.WhenAny(step, Task.Delay(250, CancellationToken.None));

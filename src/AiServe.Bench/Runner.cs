@@ -33,7 +33,101 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
 
         var results = await Task.WhenAll(workers);
         Current = null;
+        return Summarise(results, concurrency, measure, end, cancellationToken);
+    }
 
+    /// <summary>
+    /// Runs one open-loop step: requests start at a fixed rate (requests/s) whether or not earlier ones have
+    /// answered, at most <see cref="BenchOptions.MaxOutstanding"/> at a time; a request due while that many are
+    /// outstanding is not sent and counts as a <c>not-sent</c> error. Latency runs from when a request was due, not
+    /// from when it left, so a client that falls behind shows it (no coordinated omission). Nothing is retried.
+    /// </summary>
+    public async Task<StepResult> RunRateStepAsync(int rate, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
+        var start = Stopwatch.GetTimestamp();
+        var measure = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        var end = measure + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+        var progress = new StepProgress(options.MaxOutstanding, start, measure, end) { Rate = rate };
+        Current = progress;
+
+        var shared = new WorkerResult();
+        var requests = new List<Task>();
+        var outstanding = 0;
+        long sent = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            // Every request due by now (the first at the start), in order of its due time; after a stall (a busy
+            // machine, a slow first connection) the ones due meanwhile go at once, late, and their latency says so.
+            var now = Stopwatch.GetTimestamp();
+            var due = (long)((Math.Min(now, end) - start) * (double)rate / Stopwatch.Frequency) + 1;
+            for (; sent < due; sent++)
+            {
+                var scheduled = start + (long)(sent * (double)Stopwatch.Frequency / rate);
+                if (scheduled >= end)
+                {
+                    break;
+                }
+
+                if (Volatile.Read(ref outstanding) >= options.MaxOutstanding)
+                {
+                    progress.Record(success: false);
+                    Add(shared, progress, scheduled, scheduled, "not-sent");
+                    continue;
+                }
+
+                Interlocked.Increment(ref outstanding);
+                requests.Add(SendScheduledAsync(scheduled));
+            }
+
+            if (now >= end)
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(1, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        await Task.WhenAll(requests);
+        Current = null;
+        var step = Summarise([shared], options.MaxOutstanding, measure, end, cancellationToken);
+        return step with { RequestRate = rate };
+
+        async Task SendScheduledAsync(long scheduled)
+        {
+            try
+            {
+                var error = await SendAsync(cancellationToken);
+                if (error != "cancelled")
+                {
+                    progress.Record(error is null);
+                    Add(shared, progress, scheduled, Stopwatch.GetTimestamp(), error);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref outstanding);
+            }
+        }
+
+        static void Add(WorkerResult result, StepProgress progress, long began, long ended, string? error)
+        {
+            lock (result)
+            {
+                Record(result, progress, began, ended, error);
+            }
+        }
+    }
+
+    private StepResult Summarise(WorkerResult[] results, int concurrency, long measure, long end, CancellationToken cancellationToken)
+    {
         var lastEnd = results.Max(r => r.LastEnd);
         var seconds = Math.Max(0, (Math.Max(lastEnd, Math.Min(end, Stopwatch.GetTimestamp())) - measure) / (double)Stopwatch.Frequency);
         var latencies = results.SelectMany(r => r.Latencies).ToArray();
@@ -68,48 +162,14 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 break;
             }
 
-            string? error = null;
-            try
-            {
-                await client.InferAsync(options.Model, options.Version, request, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            var error = await SendAsync(cancellationToken);
+            if (error == "cancelled")
             {
                 break;
             }
-            catch (V2ClientException ex)
-            {
-                error = ex.StatusCode == HttpStatusCode.OK || ex.StatusCode == 0 ? "bad-response" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-            catch (TaskCanceledException)
-            {
-                error = "timeout";
-            }
-            catch (HttpRequestException)
-            {
-                error = "connection";
-            }
 
-            var ended = Stopwatch.GetTimestamp();
             progress.Record(error is null);
-            if (began >= progress.MeasureTimestamp)
-            {
-                result.LastEnd = Math.Max(result.LastEnd, ended);
-                if (error is null)
-                {
-                    result.Latencies.Add(ended - began);
-                }
-                else
-                {
-                    // Failures keep their latency too, by kind: a refusal (429, 503) should be answered at once.
-                    if (!result.Errors.TryGetValue(error, out var failed))
-                    {
-                        result.Errors[error] = failed = [];
-                    }
-
-                    failed.Add(ended - began);
-                }
-            }
+            Record(result, progress, began, Stopwatch.GetTimestamp(), error);
 
             if (error == "connection")
             {
@@ -119,6 +179,56 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         }
 
         return result;
+    }
+
+    /// <summary>Sends the request once: null when it succeeded, else the kind of failure ("cancelled" when the step was stopped).</summary>
+    private async Task<string?> SendAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.InferAsync(options.Model, options.Version, request, cancellationToken);
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return "cancelled";
+        }
+        catch (V2ClientException ex)
+        {
+            return ex.StatusCode == HttpStatusCode.OK || ex.StatusCode == 0 ? "bad-response" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (TaskCanceledException)
+        {
+            return "timeout";
+        }
+        catch (HttpRequestException)
+        {
+            return "connection";
+        }
+    }
+
+    /// <summary>Counts a request that began inside the measured window: its latency, by outcome.</summary>
+    private static void Record(WorkerResult result, StepProgress progress, long began, long ended, string? error)
+    {
+        if (began < progress.MeasureTimestamp)
+        {
+            return;
+        }
+
+        result.LastEnd = Math.Max(result.LastEnd, ended);
+        if (error is null)
+        {
+            result.Latencies.Add(ended - began);
+            return;
+        }
+
+        // Failures keep their latency too, by kind: a refusal (429, 503) should be answered at once.
+        if (!result.Errors.TryGetValue(error, out var failed))
+        {
+            result.Errors[error] = failed = [];
+        }
+
+        failed.Add(ended - began);
     }
 
     private sealed class WorkerResult

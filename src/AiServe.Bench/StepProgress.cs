@@ -8,6 +8,9 @@ internal sealed class StepProgress(int concurrency, long startTimestamp, long me
 
     public int Concurrency { get; } = concurrency;
 
+    /// <summary>The open-loop rate (requests/s), or null for closed loop.</summary>
+    public int? Rate { get; init; }
+
     public long StartTimestamp { get; } = startTimestamp;
 
     public long MeasureTimestamp { get; } = measureTimestamp;

@@ -13,6 +13,12 @@ internal sealed record StepResult(int Concurrency, int Batch, double Seconds, lo
     /// <summary>Latencies of the failed requests by kind (the keys of <see cref="Errors"/>); empty when not measured.</summary>
     public IReadOnlyDictionary<string, LatencyStats> ErrorLatency { get; init; } = new Dictionary<string, LatencyStats>();
 
+    /// <summary>The open-loop rate in requests/s (then <see cref="Concurrency"/> is the outstanding limit); null for closed loop.</summary>
+    public int? RequestRate { get; init; }
+
+    /// <summary>"concurrency N" or "rate N/s".</summary>
+    public string Label => RequestRate is { } rate ? $"rate {rate}/s" : $"concurrency {Concurrency}";
+
     public long ErrorCount => Errors.Values.Sum();
 
     public double RequestsPerSecond => Seconds > 0 ? Requests / Seconds : 0;

@@ -2,7 +2,8 @@
 # Two server-level checks of docs/PERFORMANCE.md:
 #  1. soak: iris, rest-json, concurrency 64 for SOAK_S seconds; the server's RSS before (after warm-up) and after.
 #  2. overload: wide with dynamic_batching.max_queue_size 8, concurrency 16 then 256; aiserve-bench reports the
-#     latency of the accepted requests and, per error kind, of the refusals (429).
+#     latency of the accepted requests and, per error kind, of the refusals (429); then the same server open loop
+#     (fixed arrival rates 2,000, 8,000 and 16,000 requests/s, at most 256 outstanding, no retries).
 #   bash tests/AiServe.Benchmarks/soak-and-overload.sh [OUT_DIR] [SOAK_S] [STEP_S]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,3 +35,4 @@ echo "soak: RSS after  $(rss "$SERVER_PID")"
 
 start 18485 "$QREPO" "$OUT/server-queue.log"
 bench --url http://127.0.0.1:18485 --model wide --concurrency 16,256 --duration "$STEP" --warmup 2 --out "$OUT/overload"
+bench --url http://127.0.0.1:18485 --model wide --request-rate 2000,8000,16000 --max-outstanding 256 --duration "$STEP" --warmup 2 --out "$OUT/overload-open"

@@ -36,6 +36,9 @@ public sealed class FakeV2Server : IAsyncDisposable
     /// <summary>The last request the "capture" model received: body, Inference-Header-Content-Length, content type.</summary>
     public (byte[] Body, string? HeaderLength, string? ContentType)? Captured { get; private set; }
 
+    /// <summary>How long every infer request waits before it is answered (a slow model).</summary>
+    public TimeSpan Delay { get; set; }
+
     /// <summary>What the "capture" model answers: body and, for binary, the JSON part's length.</summary>
     public (byte[] Body, int? HeaderLength) CannedBody { get; set; } =
         ("""{"model_name":"capture","outputs":[]}"""u8.ToArray(), null);
@@ -91,6 +94,11 @@ public sealed class FakeV2Server : IAsyncDisposable
 
     private async Task InferAsync(HttpContext http, string model, string? version)
     {
+        if (Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(Delay, http.RequestAborted);
+        }
+
         using var buffer = new MemoryStream();
         await http.Request.Body.CopyToAsync(buffer);
         var body = buffer.ToArray();

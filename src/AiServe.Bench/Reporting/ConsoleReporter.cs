@@ -16,7 +16,7 @@ internal static class ConsoleReporter
         var elapsed = (now - (warming ? progress.StartTimestamp : progress.MeasureTimestamp)) / (double)Stopwatch.Frequency;
         var total = ((warming ? progress.MeasureTimestamp : progress.EndTimestamp) - (warming ? progress.StartTimestamp : progress.MeasureTimestamp)) / (double)Stopwatch.Frequency;
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"  concurrency {progress.Concurrency,4}  {(warming ? "warm-up  " : "measuring")} {Math.Min(elapsed, total),6:F1}/{total:F1}s  {progress.Completed,9} done  {progress.Failed,6} failed");
+            $"  {(progress.Rate is { } rate ? $"rate {rate}/s" : $"concurrency {progress.Concurrency,4}")}  {(warming ? "warm-up  " : "measuring")} {Math.Min(elapsed, total),6:F1}/{total:F1}s  {progress.Completed,9} done  {progress.Failed,6} failed");
         output.Write("\r" + line.PadRight(Console.IsOutputRedirected ? 0 : Math.Max(Console.WindowWidth - 1, line.Length)));
     }
 
@@ -27,7 +27,7 @@ internal static class ConsoleReporter
 
     /// <summary>A one-line summary of a finished step.</summary>
     public static string StepLine(StepResult step) => string.Create(CultureInfo.InvariantCulture,
-        $"  concurrency {step.Concurrency,4}: {step.InferencesPerSecond,10:F1} infer/s  p50 {step.Latency.P50Ms:F3} ms  p90 {step.Latency.P90Ms:F3} ms  p99 {step.Latency.P99Ms:F3} ms  {step.Requests} ok  {FormatErrors(step)}{(step.Cancelled ? "  (cancelled)" : "")}");
+        $"  {(step.RequestRate is null ? $"concurrency {step.Concurrency,4}" : step.Label)}: {step.InferencesPerSecond,10:F1} infer/s  p50 {step.Latency.P50Ms:F3} ms  p90 {step.Latency.P90Ms:F3} ms  p99 {step.Latency.P99Ms:F3} ms  {step.Requests} ok  {FormatErrors(step)}{(step.Cancelled ? "  (cancelled)" : "")}");
 
     /// <summary>The results as an aligned text table.</summary>
     public static string Table(BenchReport report)
@@ -40,7 +40,7 @@ internal static class ConsoleReporter
             string.Join("  ", widths.Select(w => new string('-', w))),
         };
         lines.AddRange(rows.Select(r => string.Join("  ", r.Select((c, i) => c.PadLeft(widths[i])))));
-        var errors = report.Steps.Where(s => s.ErrorCount > 0).Select(s => $"  concurrency {s.Concurrency}: {FormatErrors(s)}").ToList();
+        var errors = report.Steps.Where(s => s.ErrorCount > 0).Select(s => $"  {s.Label}: {FormatErrors(s)}").ToList();
         if (errors.Count > 0)
         {
             lines.Add("errors by kind:");
@@ -60,7 +60,7 @@ internal static class ConsoleReporter
 
     internal static string[] Row(StepResult s) =>
     [
-        s.Concurrency.ToString(CultureInfo.InvariantCulture),
+        s.RequestRate is { } rate ? rate.ToString(CultureInfo.InvariantCulture) + "/s" : s.Concurrency.ToString(CultureInfo.InvariantCulture),
         s.Requests.ToString(CultureInfo.InvariantCulture),
         s.ErrorCount.ToString(CultureInfo.InvariantCulture),
         s.InferencesPerSecond.ToString("F1", CultureInfo.InvariantCulture),

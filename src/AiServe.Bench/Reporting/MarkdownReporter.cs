@@ -17,7 +17,7 @@ internal static class MarkdownReporter
         md.AppendLine(ci, $"- server: {report.Url}{(report.Server is null ? "" : $" ({report.Server})")}");
         md.AppendLine(ci, $"- model: {report.Model}{(report.Version is null ? "" : $" version {report.Version}")}");
         md.AppendLine(ci, $"- protocol: {report.Protocol}, batch {report.Batch}, input: {report.Input}");
-        md.AppendLine(ci, $"- per step: {report.WarmupSeconds} s warm-up, {report.DurationSeconds} s measured, closed loop");
+        md.AppendLine(ci, $"- per step: {report.WarmupSeconds} s warm-up, {report.DurationSeconds} s measured, {(report.Steps.Any(s => s.RequestRate is not null) ? "open loop (concurrency column: rate in requests/s)" : "closed loop")}");
         if (report.Cancelled)
         {
             md.AppendLine("- **cancelled** (Ctrl+C): the last step is partial");
@@ -39,7 +39,7 @@ internal static class MarkdownReporter
             md.AppendLine();
             foreach (var step in withErrors)
             {
-                md.AppendLine(ci, $"- concurrency {step.Concurrency}: {ConsoleReporter.FormatErrors(step)}");
+                md.AppendLine(ci, $"- {step.Label}: {ConsoleReporter.FormatErrors(step)}");
             }
         }
 

@@ -62,4 +62,34 @@ public sealed class BenchOptionsParserTests
 
         Assert.Equal(message, ex.Message);
     }
+
+    [Fact]
+    public void Parse_RequestRate_OpenLoopSteps()
+    {
+        var options = BenchOptionsParser.Parse(["--model", "wide", "--request-rate", "500, 2000", "--max-outstanding=64"]);
+
+        Assert.Equal([500, 2000], options.RequestRates!);
+        Assert.Equal(64, options.MaxOutstanding);
+        Assert.Null(BenchOptionsParser.Parse(["--model", "wide"]).RequestRates);
+        Assert.Equal(1000, BenchOptionsParser.Parse(["--model", "wide"]).MaxOutstanding);
+    }
+
+    [Theory]
+    [InlineData("--request-rate", "0", "--request-rate must be a positive integer")]
+    [InlineData("--request-rate", "1.5", "--request-rate must be a positive integer")]
+    [InlineData("--max-outstanding", "0", "--max-outstanding must be a positive integer")]
+    public void Parse_BadOpenLoopValues_NamedErrors(string name, string value, string message)
+    {
+        var ex = Assert.Throws<BenchOptionsException>(() => BenchOptionsParser.Parse(["--model", "m", name, value]));
+
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ConcurrencyAndRequestRate_Refused()
+    {
+        var ex = Assert.Throws<BenchOptionsException>(() => BenchOptionsParser.Parse(["--model", "m", "--concurrency", "4", "--request-rate", "100"]));
+
+        Assert.Contains("not both", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -59,4 +59,35 @@ public sealed class RunnerTests : IAsyncLifetime
 
         Assert.True(step.Cancelled);
     }
+
+    [Fact]
+    public async Task RunRateStepAsync_SendsAtTheRate_NeverAheadOfIt()
+    {
+        await _server.Client.InferAsync("echo", null, Body);
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero };
+        var runner = new Runner(_server.Client, options, Body, batch: 2);
+
+        var step = await runner.RunRateStepAsync(rate: 200, CancellationToken.None);
+
+        // 200/s for 0.5 s schedules at most 100 requests, whatever the machine; a slow machine sends fewer.
+        Assert.InRange(step.Requests + step.ErrorCount, 1, 100);
+        Assert.Equal(0, step.ErrorCount);
+        Assert.Equal((200, 1000, 2), (step.RequestRate, step.Concurrency, step.Batch));
+        Assert.Equal("rate 200/s", step.Label);
+    }
+
+    [Fact]
+    public async Task RunRateStepAsync_OutstandingLimitReached_DueRequestsNotSent()
+    {
+        // One request at a time against a model that answers after 100 ms, due every 5 ms: most cannot be sent.
+        _server.Delay = TimeSpan.FromMilliseconds(100);
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(500), Warmup = TimeSpan.Zero, MaxOutstanding = 1 };
+        var runner = new Runner(_server.Client, options, Body, batch: 1);
+
+        var step = await runner.RunRateStepAsync(rate: 200, CancellationToken.None);
+
+        Assert.True(step.Errors.GetValueOrDefault("not-sent") > 50, $"{string.Join(", ", step.Errors)}; {step.Requests} ok in {step.Seconds} s");
+        Assert.InRange(step.Requests, 1, 6);
+        Assert.InRange(step.Requests + step.ErrorCount, 1, 100);
+    }
 }
