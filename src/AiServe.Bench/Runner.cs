@@ -12,6 +12,9 @@ namespace AiServe.Bench;
 /// </summary>
 internal sealed class Runner(V2Client client, BenchOptions options, EncodedInferRequest request, int batch)
 {
+    /// <summary>The error kind of an open-loop request that was due while the outstanding limit was reached.</summary>
+    public const string NotSent = "not-sent";
+
     /// <summary>The progress of the step that is running, for the live line; null between steps.</summary>
     public StepProgress? Current { get; private set; }
 
@@ -72,7 +75,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 if (Volatile.Read(ref outstanding) >= options.MaxOutstanding)
                 {
                     progress.Record(success: false);
-                    Add(shared, progress, scheduled, scheduled, "not-sent");
+                    Add(shared, progress, scheduled, scheduled, NotSent);
                     continue;
                 }
 

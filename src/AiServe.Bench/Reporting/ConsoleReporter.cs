@@ -53,8 +53,9 @@ internal static class ConsoleReporter
     public static string FormatErrors(StepResult step) =>
         step.ErrorCount == 0 ? "0 errors" : string.Join(", ", step.Errors.Select(e => $"{e.Value} x {e.Key}{FormatErrorLatency(step, e.Key)}"));
 
+    // A request that was not sent (open loop, outstanding limit) has no latency to report.
     private static string FormatErrorLatency(StepResult step, string kind) =>
-        step.ErrorLatency.TryGetValue(kind, out var latency) && latency.Count > 0
+        kind != Runner.NotSent && step.ErrorLatency.TryGetValue(kind, out var latency) && latency.Count > 0
             ? string.Create(CultureInfo.InvariantCulture, $" (p50 {latency.P50Ms:F3} ms, p99 {latency.P99Ms:F3} ms)")
             : "";
 
