@@ -5,12 +5,6 @@ namespace AiServe.Core.Pipelines;
 // pipeline.json, one record per kind (the "kind" field picks which). Parsed strictly (snake_case, unknown fields
 // are errors) by PipelineLoader, then validated there; the steps trust these values.
 
-/// <summary>The fields every pipeline.json has; read first to pick the kind.</summary>
-internal sealed record PipelineHeader
-{
-    public string? Kind { get; init; }
-}
-
 /// <summary>kind "tabular": one object of fields per record.</summary>
 internal sealed record TabularPipelineConfig
 {
