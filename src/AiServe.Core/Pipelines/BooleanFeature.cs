@@ -35,7 +35,7 @@ internal sealed class BooleanFeature : IFeatureStep
         bool b;
         if (!RecordFields.TryGet(record, Name, out var value))
         {
-            b = _impute ?? throw PipelineErrors.Field(recordIndex, Name, "is required (missing, and the feature has no impute value)");
+            b = _impute ?? throw PipelineErrors.MissingRequired(recordIndex, Name);
         }
         else
         {
@@ -46,7 +46,7 @@ internal sealed class BooleanFeature : IFeatureStep
                 JsonValueKind.Number when value.GetDouble() is 0 or 1 => value.GetDouble() == 1,
                 JsonValueKind.String when value.GetString() is "true" or "True" or "1" => true,
                 JsonValueKind.String when value.GetString() is "false" or "False" or "0" => false,
-                _ => throw PipelineErrors.Field(recordIndex, Name, $"must be true or false, found {NumericFeature.Found(value)}"),
+                _ => throw PipelineErrors.Field(recordIndex, Name, $"must be true or false, found {PipelineErrors.Describe(value)}"),
             };
         }
 

@@ -68,7 +68,7 @@ internal sealed class CategoricalFeature : IFeatureStep
         string category;
         if (!RecordFields.TryGet(record, Name, out var value))
         {
-            category = _impute ?? throw PipelineErrors.Field(recordIndex, Name, "is required (missing, and the feature has no impute value)");
+            category = _impute ?? throw PipelineErrors.MissingRequired(recordIndex, Name);
         }
         else
         {

@@ -62,13 +62,13 @@ internal sealed class NumericFeature : IFeatureStep
         double x;
         if (!RecordFields.TryGet(record, Name, out var value))
         {
-            x = _impute ?? throw PipelineErrors.Field(recordIndex, Name, "is required (missing, and the feature has no impute value)");
+            x = _impute ?? throw PipelineErrors.MissingRequired(recordIndex, Name);
         }
         else
         {
             x = RecordFields.AsNumber(value) is { } number && double.IsFinite(number)
                 ? number
-                : throw PipelineErrors.Field(recordIndex, Name, $"must be a number, found {Found(value)}");
+                : throw PipelineErrors.Field(recordIndex, Name, $"must be a number, found {PipelineErrors.Describe(value)}");
         }
 
         JsonObject? flag = null;
@@ -100,7 +100,4 @@ internal sealed class NumericFeature : IFeatureStep
     }
 
     public JsonNode Example() => JsonValue.Create(_impute ?? (_outliers is { } o ? (o.Min + o.Max) / 2 : _offset));
-
-    internal static string Found(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : PipelineErrors.Describe(value.ValueKind);
 }

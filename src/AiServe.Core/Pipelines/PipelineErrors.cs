@@ -15,6 +15,13 @@ internal static class PipelineErrors
     public static InferenceException Output(string problem) =>
         new(InferenceErrorCode.Internal, $"pipeline postprocess: {problem}");
 
+    public static InferenceException MissingRequired(int record, string field) =>
+        Field(record, field, "is required (missing, and the feature has no impute value)");
+
+    /// <summary>A wrong value for an error message: a string quoted as written, anything else by its kind.</summary>
+    public static string Describe(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : Describe(value.ValueKind);
+
     public static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.String => "a string",

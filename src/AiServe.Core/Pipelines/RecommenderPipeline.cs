@@ -208,7 +208,7 @@ internal sealed class RecommenderPipeline : IPipeline
             {
                 k = kValue.ValueKind == JsonValueKind.Number && kValue.TryGetInt32(out var parsed) && parsed >= 1
                     ? Math.Min(parsed, _items.Length)
-                    : throw PipelineErrors.Field(r, "k", $"must be a whole number >= 1, found {NumericFeature.Found(kValue)}");
+                    : throw PipelineErrors.Field(r, "k", $"must be a whole number >= 1, found {PipelineErrors.Describe(kValue)}");
             }
 
             var exclude = true;
@@ -216,7 +216,7 @@ internal sealed class RecommenderPipeline : IPipeline
             {
                 exclude = excludeValue.ValueKind is JsonValueKind.True or JsonValueKind.False
                     ? excludeValue.GetBoolean()
-                    : throw PipelineErrors.Field(r, "exclude_rated", $"must be true or false, found {NumericFeature.Found(excludeValue)}");
+                    : throw PipelineErrors.Field(r, "exclude_rated", $"must be true or false, found {PipelineErrors.Describe(excludeValue)}");
             }
 
             if (user is null && _config.ColdStart != "popular")
