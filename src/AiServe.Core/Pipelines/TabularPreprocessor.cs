@@ -10,6 +10,7 @@ internal sealed class TabularPreprocessor
     private readonly IFeatureStep[] _features;
     private readonly Projection? _projection;
     private readonly int _encodedWidth;
+    private readonly bool _flagsOutliers;
 
     public TabularPreprocessor(TabularPipelineConfig config)
     {
@@ -27,6 +28,7 @@ internal sealed class TabularPreprocessor
         }
 
         _encodedWidth = _features.Sum(f => f.Width);
+        _flagsOutliers = config.Features.Any(f => f.Outliers?.Method == "flag");
         _projection = config.Projection is { } p ? new Projection(p, _encodedWidth) : null;
     }
 
@@ -44,7 +46,8 @@ internal sealed class TabularPreprocessor
         var projected = new double[Width];
         for (var r = 0; r < records.Count; r++)
         {
-            EncodeRow(records[r], r, row);
+            RecordFields.RequireObject(records[r], r, "of feature fields");
+            EncodeRow(records[r], r, row, flags: null);
             var result = row.AsSpan();
             if (_projection is not null)
             {
@@ -61,32 +64,32 @@ internal sealed class TabularPreprocessor
         return Tensor.FromValues<float>(InputName, TensorDataType.Fp32, [records.Count, Width], data);
     }
 
-    /// <summary>The flagged outliers of one record (empty when none).</summary>
+    /// <summary>
+    /// The flagged outliers of one record <see cref="Encode"/> accepted (empty when none). The record is encoded
+    /// again, as the pipeline keeps nothing between calls; skipped when no feature uses outliers "flag".
+    /// </summary>
     public JsonArray Flags(JsonElement record, int recordIndex)
     {
         var flags = new JsonArray();
-        var row = new double[_encodedWidth];
-        var offset = 0;
-        foreach (var feature in _features)
+        if (_flagsOutliers)
         {
-            if (feature.Encode(record, recordIndex, row.AsSpan(offset, feature.Width)) is { } flag)
-            {
-                flags.Add(flag);
-            }
-
-            offset += feature.Width;
+            EncodeRow(record, recordIndex, new double[_encodedWidth], flags);
         }
 
         return flags;
     }
 
-    private void EncodeRow(JsonElement record, int recordIndex, Span<double> row)
+    /// <summary>Writes the record's encoded columns to <paramref name="row"/>; adds each flagged outlier to <paramref name="flags"/> when given.</summary>
+    private void EncodeRow(JsonElement record, int recordIndex, Span<double> row, JsonArray? flags)
     {
-        RecordFields.RequireObject(record, recordIndex, "of feature fields");
         var offset = 0;
         foreach (var feature in _features)
         {
-            feature.Encode(record, recordIndex, row.Slice(offset, feature.Width));
+            if (feature.Encode(record, recordIndex, row.Slice(offset, feature.Width)) is { } flag)
+            {
+                flags?.Add(flag);
+            }
+
             offset += feature.Width;
         }
     }

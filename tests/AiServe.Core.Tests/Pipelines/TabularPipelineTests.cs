@@ -55,6 +55,21 @@ public sealed class TabularPipelineTests
     }
 
     [Fact]
+    public void Postprocess_ClipOutliers_ReportsNone()
+    {
+        var pipeline = TempPipeline.Load("""
+            {"kind": "tabular", "features": [{"name": "x", "type": "numeric", "outliers": {"method": "clip", "min": 0, "max": 10}}],
+             "postprocess": {"type": "regression", "output": "y"}}
+            """);
+        var record = TempPipeline.Record("""{"x": 50}""");
+
+        pipeline.Preprocess([record]);
+        var answer = Assert.Single(pipeline.Postprocess([Core.Inference.Tensor.FromValues<float>("y", Core.Inference.TensorDataType.Fp32, [1, 1], [3f])], [record]));
+
+        Assert.False(answer.ContainsKey("outliers"));
+    }
+
+    [Fact]
     public void Preprocess_StandardAndMinMaxScale_GiveKnownValues()
     {
         Assert.Equal([2f], TempPipeline.Row(Numeric(""", "scale": {"method": "standard", "mean": 10, "std": 2}"""), """{"x": 14}"""));
