@@ -8,8 +8,7 @@ internal sealed class NumericFeature : IFeatureStep
 {
     private readonly double? _impute;
     private readonly OutliersConfig? _outliers;
-    private readonly double _offset;
-    private readonly double _divisor;
+    private readonly Scale _scale;
 
     public NumericFeature(FeatureConfig config, string path)
     {
@@ -41,14 +40,7 @@ internal sealed class NumericFeature : IFeatureStep
             _outliers = outliers;
         }
 
-        (_offset, _divisor) = config.Scale switch
-        {
-            null => (0.0, 1.0),
-            { Method: "standard", Mean: { } mean, Std: { } std } when std > 0 => (mean, std),
-            { Method: "minmax", Min: { } min, Max: { } max } when max > min => (min, max - min),
-            { Method: "standard" or "minmax" } => throw PipelineLoader.Invalid($"{path}.scale", "standard needs mean and a positive std; minmax needs min < max"),
-            { } other => throw PipelineLoader.Invalid($"{path}.scale.method", $"'{other.Method}' is not supported; use standard or minmax"),
-        };
+        _scale = config.Scale is { } scale ? Scale.From(scale, $"{path}.scale") : Scale.Identity;
     }
 
     public string Name { get; }
@@ -84,7 +76,7 @@ internal sealed class NumericFeature : IFeatureStep
             }
         }
 
-        destination[0] = (x - _offset) / _divisor;
+        destination[0] = _scale.Apply(x);
         return flag;
     }
 
@@ -99,5 +91,5 @@ internal sealed class NumericFeature : IFeatureStep
         return schema;
     }
 
-    public JsonNode Example() => JsonValue.Create(_impute ?? (_outliers is { } o ? (o.Min + o.Max) / 2 : _offset));
+    public JsonNode Example() => JsonValue.Create(_impute ?? (_outliers is { } o ? (o.Min + o.Max) / 2 : _scale.Offset));
 }

@@ -7,12 +7,12 @@ namespace AiServe.Core.Pipelines;
 internal sealed class RegressionPostprocessor : IPostprocessor
 {
     private readonly string _output;
-    private readonly Func<double, double> _inverse;
+    private readonly Scale? _targetScale;
 
     public RegressionPostprocessor(PostprocessConfig config)
     {
         _output = config.Output ?? "output";
-        _inverse = config.InverseScale is { } scale ? Inverse(scale) : static v => v;
+        _targetScale = config.InverseScale is { } scale ? Scale.From(scale, "postprocess.inverse_scale") : null;
     }
 
     public IReadOnlyList<string> OutputNames => [_output];
@@ -24,33 +24,13 @@ internal sealed class RegressionPostprocessor : IPostprocessor
         for (var r = 0; r < rows; r++)
         {
             answers[r] = columns == 1
-                ? new JsonObject { ["value"] = _inverse(values[r]) }
-                : new JsonObject { ["values"] = new JsonArray(values.Skip(r * columns).Take(columns).Select(v => (JsonNode)JsonValue.Create(_inverse(v))).ToArray()) };
+                ? new JsonObject { ["value"] = Unscale(values[r]) }
+                : new JsonObject { ["values"] = new JsonArray(values.Skip(r * columns).Take(columns).Select(v => (JsonNode)JsonValue.Create(Unscale(v))).ToArray()) };
         }
 
         return answers;
     }
 
-    private static Func<double, double> Inverse(ScaleConfig scale)
-    {
-        switch (scale.Method)
-        {
-            case "standard":
-                if (scale.Mean is not { } mean || scale.Std is not { } std || !(std > 0))
-                {
-                    throw PipelineLoader.Invalid("postprocess.inverse_scale", "standard scaling needs mean and a positive std");
-                }
-
-                return v => (v * std) + mean;
-            case "minmax":
-                if (scale.Min is not { } min || scale.Max is not { } max || !(max > min))
-                {
-                    throw PipelineLoader.Invalid("postprocess.inverse_scale", "minmax scaling needs min < max");
-                }
-
-                return v => (v * (max - min)) + min;
-            default:
-                throw PipelineLoader.Invalid("postprocess.inverse_scale.method", $"'{scale.Method}' is not supported; use standard or minmax");
-        }
-    }
+    // No inverse_scale: the value as is (not (v * 1) + 0, which would turn -0 into 0).
+    private double Unscale(double value) => _targetScale is { } scale ? scale.Invert(value) : value;
 }

@@ -46,6 +46,16 @@ public sealed class PostprocessorTests
     }
 
     [Fact]
+    public void Regression_InverseScale_UndoesMinMaxScaling()
+    {
+        var pipeline = Tabular("""{"type": "regression", "output": "y", "inverse_scale": {"method": "minmax", "min": 10, "max": 18}}""");
+
+        var answer = Assert.Single(pipeline.Postprocess([Output("y", [1], 0.25f)], []));
+
+        Assert.Equal(12.0, answer["value"]!.GetValue<double>(), 1e-6);
+    }
+
+    [Fact]
     public void Embedding_Normalize_GivesUnitLength()
     {
         var pipeline = Tabular("""{"type": "embedding", "output": "e", "normalize": true}""");
