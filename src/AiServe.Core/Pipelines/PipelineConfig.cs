@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace AiServe.Core.Pipelines;
 
 // pipeline.json, one record per kind (the "kind" field picks which). Parsed strictly (snake_case, unknown fields
-// are errors) by PipelineLoader, then validated there; the steps trust these values.
+// are errors) by PipelineLoader; each step's constructor validates the part it reads and throws a
+// ModelConfigException naming the field, so a step never runs on values it has not checked.
 
 /// <summary>kind "tabular": one object of fields per record.</summary>
 internal sealed record TabularPipelineConfig
