@@ -71,7 +71,7 @@ def is_missing(v):
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
-    if isinstance(v, str) and (v == "" or v.strip().lower() == "nan"):
+    if isinstance(v, str) and (v == "" or v.lower() == "nan"):   # as RecordFields.TryGet: " nan " is not missing
         return True
     return False
 
