@@ -1,3 +1,5 @@
+using AiServe.Core.Inference;
+
 namespace AiServe.Server.Protocols.TfServing;
 
 /// <summary>Image uploads to an image model's predict: a raw <c>image/*</c> body, or <c>multipart/form-data</c> files.</summary>
@@ -28,12 +30,12 @@ internal static class ImageUploads
         }
         catch (InvalidDataException ex)
         {
-            throw new AiServe.Core.Inference.InferenceException(AiServe.Core.Inference.InferenceErrorCode.InvalidArgument, $"malformed multipart body: {ex.Message}");
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed multipart body: {ex.Message}");
         }
 
         if (form.Files.Count == 0)
         {
-            throw new AiServe.Core.Inference.InferenceException(AiServe.Core.Inference.InferenceErrorCode.InvalidArgument,
+            throw new InferenceException(InferenceErrorCode.InvalidArgument,
                 "the multipart upload has no files; send each image as a file part");
         }
 

@@ -304,22 +304,12 @@ internal static class TfServingEndpoints
             }
         }, cancellationToken);
 
+    /// <summary>Writes row <paramref name="row"/> (dimension 0) nested; a scalar output is its own only row.</summary>
     private static void WriteRow(Utf8JsonWriter writer, Tensor tensor, long row)
     {
         var shape = tensor.ShapeSpan;
-        if (shape.Length == 0)
-        {
-            TensorJson.WriteElement(writer, tensor, 0);
-            return;
-        }
-
-        long stride = 1;
-        for (var d = 1; d < shape.Length; d++)
-        {
-            stride *= shape[d];
-        }
-
-        TensorJson.WriteNested(writer, tensor, 1, row * stride);
+        var rowSize = shape.Length == 0 ? 0 : TensorShape.ElementCount(shape[1..]);
+        TensorJson.WriteNested(writer, tensor, 1, row * rowSize);
     }
 
     private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
