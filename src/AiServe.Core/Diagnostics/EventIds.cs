@@ -21,6 +21,8 @@ public static class EventIds
     public static readonly EventId RepositoryScanFailed = new(1007, nameof(RepositoryScanFailed));
     /// <summary>The repository was loaded for the first time.</summary>
     public static readonly EventId InitialLoadComplete = new(1008, nameof(InitialLoadComplete));
-    /// <summary>A request failed inside the server.</summary>
-    public static readonly EventId RequestFailed = new(2001, nameof(RequestFailed));
+    /// <summary>Shutdown began: readiness turned 503, refusal follows after the drain delay.</summary>
+    public static readonly EventId DrainStarted = new(1010, nameof(DrainStarted));
+    /// <summary>Shutdown finished draining in-flight requests.</summary>
+    public static readonly EventId Drained = new(1011, nameof(Drained));
 }

@@ -1,3 +1,4 @@
+using AiServe.Core.Diagnostics;
 using AiServe.Core.Lifecycle;
 using Microsoft.Extensions.Options;
 
@@ -49,10 +50,10 @@ internal sealed partial class DrainService(
         LogDrained(logger, manager.InFlight);
     }
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Information,
+    [LoggerMessage(EventName = nameof(EventIds.DrainStarted), EventId = 1010, Level = LogLevel.Information,
         Message = "Shutting down: readiness is now 503; new requests are refused in {DelaySeconds} s; {InFlight} requests in flight")]
     private static partial void LogDraining(ILogger logger, double delaySeconds, int inFlight);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Drained; {InFlight} requests were still in flight")]
+    [LoggerMessage(EventName = nameof(EventIds.Drained), EventId = 1011, Level = LogLevel.Information, Message = "Drained; {InFlight} requests were still in flight")]
     private static partial void LogDrained(ILogger logger, int inFlight);
 }
