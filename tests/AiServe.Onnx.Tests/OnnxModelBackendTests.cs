@@ -162,14 +162,15 @@ public sealed class OnnxModelBackendTests
         };
     }
 
-    private static void AssertClose(Tensor expected, Tensor actual, double tolerance)
+    /// <summary>Same shape and every FP32 element within <paramref name="tolerance"/>.</summary>
+    internal static void AssertClose(Tensor expected, Tensor actual, double tolerance)
     {
         Assert.Equal(expected.Shape, actual.Shape);
         var e = expected.AsSpan<float>();
         var a = actual.AsSpan<float>();
         for (var i = 0; i < e.Length; i++)
         {
-            Assert.True(Math.Abs(e[i] - a[i]) <= tolerance, $"element {i}: expected {e[i]}, got {a[i]}");
+            Assert.True(Math.Abs(e[i] - a[i]) <= tolerance, $"{actual.Name}[{i}]: expected {e[i]}, got {a[i]}");
         }
     }
 

@@ -50,11 +50,16 @@ public static class InferenceRequestValidator
             }
         }
 
-        foreach (var spec in signature.Inputs)
+        // Every input above matched a spec and no name came twice, so an input can be missing only when there are
+        // fewer inputs than specs: a valid request skips the search (and its per-spec closure).
+        if (request.Inputs.Count < signature.Inputs.Count)
         {
-            if (!request.Inputs.Any(t => t.Name == spec.Name))
+            foreach (var spec in signature.Inputs)
             {
-                throw Invalid($"missing input '{spec.Name}' ({spec.DataType.ToWireName()} [{spec.FormatShape()}]) for {Model(modelName, version)}");
+                if (!request.Inputs.Any(t => t.Name == spec.Name))
+                {
+                    throw Invalid($"missing input '{spec.Name}' ({spec.DataType.ToWireName()} [{spec.FormatShape()}]) for {Model(modelName, version)}");
+                }
             }
         }
 

@@ -192,42 +192,7 @@ public static class JsonNumberArrayScanner
             return -1;
         }
 
-        switch (type)
-        {
-            case TensorDataType.Fp64:
-                BinaryPrimitives.WriteDoubleLittleEndian(dest, value);
-                break;
-            case TensorDataType.Fp32:
-                var single = (float)value;
-                if (float.IsInfinity(single))
-                {
-                    return -1;
-                }
-
-                BinaryPrimitives.WriteSingleLittleEndian(dest, single);
-                break;
-            case TensorDataType.Fp16:
-                var half = (Half)value;
-                if (Half.IsInfinity(half))
-                {
-                    return -1;
-                }
-
-                BinaryPrimitives.WriteHalfLittleEndian(dest, half);
-                break;
-            default: // BF16
-                var asSingle = (float)value;
-                var bits = TensorJson.SingleToBFloat16(asSingle);
-                if (float.IsInfinity(asSingle) || float.IsInfinity(TensorJson.BFloat16ToSingle(bits)))
-                {
-                    return -1;
-                }
-
-                BinaryPrimitives.WriteUInt16LittleEndian(dest, bits);
-                break;
-        }
-
-        return end;
+        return TensorJson.TryWriteReal(value, type, dest) ? end : -1;
     }
 
     private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)

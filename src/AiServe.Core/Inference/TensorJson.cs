@@ -217,6 +217,52 @@ public static class TensorJson
         return (ushort)((bits + rounding) >> 16);
     }
 
+    /// <summary>
+    /// Narrows a decoded number to a floating-point element type (FP16, BF16, FP32, FP64) and writes it to
+    /// <paramref name="dest"/>. False, writing nothing, when a finite value is beyond the type's largest finite value:
+    /// that is an error, not a silent infinity (infinities are sent as the strings "Infinity" / "-Infinity").
+    /// The one conversion of both decoding paths (<see cref="JsonNumberArrayScanner"/> too), so they give the same bits.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static bool TryWriteReal(double value, TensorDataType type, Span<byte> dest)
+    {
+        var finite = double.IsFinite(value);
+        switch (type)
+        {
+            case TensorDataType.Fp64:
+                BinaryPrimitives.WriteDoubleLittleEndian(dest, value);
+                return true;
+            case TensorDataType.Fp32:
+                var single = (float)value;
+                if (finite && float.IsInfinity(single))
+                {
+                    return false;
+                }
+
+                BinaryPrimitives.WriteSingleLittleEndian(dest, single);
+                return true;
+            case TensorDataType.Fp16:
+                var half = (Half)value;
+                if (finite && Half.IsInfinity(half))
+                {
+                    return false;
+                }
+
+                BinaryPrimitives.WriteHalfLittleEndian(dest, half);
+                return true;
+            default: // BF16, through FP32 as its definition says
+                var asSingle = (float)value;
+                var bits = SingleToBFloat16(asSingle);
+                if (finite && (float.IsInfinity(asSingle) || float.IsInfinity(BFloat16ToSingle(bits))))
+                {
+                    return false;
+                }
+
+                BinaryPrimitives.WriteUInt16LittleEndian(dest, bits);
+                return true;
+        }
+    }
+
     private static void WriteFloat(Utf8JsonWriter writer, float v)
     {
         if (float.IsFinite(v))
@@ -352,17 +398,13 @@ public static class TensorJson
 
                     BinaryPrimitives.WriteUInt64LittleEndian(dest, u64);
                     break;
-                case TensorDataType.Fp16:
-                    BinaryPrimitives.WriteHalfLittleEndian(dest, ToHalf(Real(ref r, name), name));
-                    break;
-                case TensorDataType.Bf16:
-                    BinaryPrimitives.WriteUInt16LittleEndian(dest, ToBFloat16(Real(ref r, name), name));
-                    break;
-                case TensorDataType.Fp32:
-                    BinaryPrimitives.WriteSingleLittleEndian(dest, ToSingle(Real(ref r, name), name));
-                    break;
-                case TensorDataType.Fp64:
-                    BinaryPrimitives.WriteDoubleLittleEndian(dest, Real(ref r, name));
+                case TensorDataType.Fp16 or TensorDataType.Bf16 or TensorDataType.Fp32 or TensorDataType.Fp64:
+                    var real = Real(ref r, name);
+                    if (!TryWriteReal(real, type, dest))
+                    {
+                        throw Invalid($"input '{name}': {real.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is out of range for {type.ToWireName()}");
+                    }
+
                     break;
                 default:
                     throw new InferenceException(InferenceErrorCode.Internal, $"unexpected datatype {type}");
@@ -380,29 +422,6 @@ public static class TensorJson
 
             return value;
         }
-
-        // A finite JSON number beyond a type's largest finite value is an error, not a silent infinity
-        // (infinities are sent as the strings "Infinity" / "-Infinity").
-        private static float ToSingle(double value, string name, string type = "FP32")
-        {
-            var result = (float)value;
-            return float.IsInfinity(result) && double.IsFinite(value) ? throw OutOfRange(value, name, type) : result;
-        }
-
-        private static Half ToHalf(double value, string name)
-        {
-            var result = (Half)value;
-            return Half.IsInfinity(result) && double.IsFinite(value) ? throw OutOfRange(value, name, "FP16") : result;
-        }
-
-        private static ushort ToBFloat16(double value, string name)
-        {
-            var bits = SingleToBFloat16(ToSingle(value, name, "BF16"));
-            return float.IsInfinity(BFloat16ToSingle(bits)) && double.IsFinite(value) ? throw OutOfRange(value, name, "BF16") : bits;
-        }
-
-        private static InferenceException OutOfRange(double value, string name, string type) =>
-            Invalid($"input '{name}': {value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is out of range for {type}");
 
         private static double Real(ref Utf8JsonReader r, string name)
         {

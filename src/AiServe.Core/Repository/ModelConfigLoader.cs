@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
@@ -157,19 +158,19 @@ public static partial class ModelConfigLoader
                     Fail($"warmup[{i}]", "is null");
                 }
 
-                if (sample!.Inputs is null || sample.Inputs.Count == 0)
+                if (sample.Inputs is null || sample.Inputs.Count == 0)
                 {
                     Fail($"warmup[{i}].inputs", "must give a value for each input");
                 }
 
-                foreach (var (name, input) in sample.Inputs!)
+                foreach (var (name, input) in sample.Inputs)
                 {
                     if (input is null)
                     {
                         Fail($"warmup[{i}].inputs.{name}", "is null");
                     }
 
-                    if (input!.Shape is null || input.Shape.Any(d => d < 0))
+                    if (input.Shape is null || input.Shape.Any(d => d < 0))
                     {
                         Fail($"warmup[{i}].inputs.{name}.shape", "must be a concrete shape (no negative dimensions)");
                     }
@@ -209,7 +210,7 @@ public static partial class ModelConfigLoader
                 Fail(path, "is null");
             }
 
-            if (string.IsNullOrEmpty(t!.Name))
+            if (string.IsNullOrEmpty(t.Name))
             {
                 Fail($"{path}.name", "is required");
             }
@@ -226,7 +227,7 @@ public static partial class ModelConfigLoader
 
             if (t.Shape is null)
             {
-                throw new ModelConfigException($"{FileName}: '{path}.shape' is required");
+                Fail($"{path}.shape", "is required");
             }
 
             if (t.Shape.Any(d => d < -1))
@@ -271,13 +272,14 @@ public static partial class ModelConfigLoader
                 Fail("version_policy.specific.versions", "must list at least one version");
             }
 
-            if (specific.Versions!.Any(v => v < 1))
+            if (specific.Versions.Any(v => v < 1))
             {
                 Fail("version_policy.specific.versions", "versions are positive integers");
             }
         }
     }
 
+    [DoesNotReturn]
     private static void Fail(string path, string problem) => throw new ModelConfigException($"{FileName}: '{path}' {problem}");
 
     internal static string Describe(JsonException ex)
