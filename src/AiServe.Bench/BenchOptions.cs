@@ -30,6 +30,12 @@ internal sealed record BenchOptions
     /// <summary>In open-loop steps, the most requests outstanding at once; a request due beyond it is not sent.</summary>
     public int MaxOutstanding { get; init; } = 1000;
 
+    /// <summary>
+    /// The HTTP connections the run may open: the largest concurrency step (closed loop), or the outstanding limit
+    /// (open loop), so that the client's connection pool never holds requests back.
+    /// </summary>
+    public int MaxConnections => RequestRates is null ? Concurrency.Max() : MaxOutstanding;
+
     /// <summary>Whether <c>--concurrency</c> was given.</summary>
     public bool ConcurrencyGiven { get; init; }
 

@@ -36,10 +36,9 @@ Console.CancelKeyPress += (_, e) =>
     }
 };
 
-var maxConcurrency = options.Concurrency.Max();
 using var handler = new SocketsHttpHandler
 {
-    MaxConnectionsPerServer = maxConcurrency,
+    MaxConnectionsPerServer = options.MaxConnections,
     PooledConnectionLifetime = TimeSpan.FromMinutes(5),
     UseCookies = false,
     UseProxy = false,

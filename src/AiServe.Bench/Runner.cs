@@ -5,10 +5,11 @@ using AiServe.Client;
 namespace AiServe.Bench;
 
 /// <summary>
-/// Runs one concurrency step: N workers, each sending the same pre-encoded request back to back (closed loop) from
-/// the start of warm-up until the end of the measured window. A request counts when it starts inside the window;
-/// the last ones may finish after it, so the window runs to the last counted completion. Workers own their own
-/// recorders; nothing is shared on the hot path except the progress counters.
+/// Runs the steps: closed loop (<see cref="RunStepAsync"/>: N workers, each sending the same pre-encoded request
+/// back to back) or open loop (<see cref="RunRateStepAsync"/>), from the start of warm-up until the end of the
+/// measured window. A request counts when it starts inside the window; the last ones may finish after it, so the
+/// window runs to the last counted completion. Closed-loop workers own their own recorders; nothing is shared on
+/// the hot path except the progress counters.
 /// </summary>
 internal sealed class Runner(V2Client client, BenchOptions options, EncodedInferRequest request, int batch)
 {
@@ -20,9 +21,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
 
     public async Task<StepResult> RunStepAsync(int concurrency, CancellationToken cancellationToken)
     {
-        var start = Stopwatch.GetTimestamp();
-        var measure = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
-        var end = measure + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+        var (start, measure, end) = Window();
         var progress = new StepProgress(concurrency, start, measure, end);
         Current = progress;
 
@@ -48,9 +47,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
     public async Task<StepResult> RunRateStepAsync(int rate, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rate);
-        var start = Stopwatch.GetTimestamp();
-        var measure = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
-        var end = measure + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+        var (start, measure, end) = Window();
         var progress = new StepProgress(options.MaxOutstanding, start, measure, end) { Rate = rate };
         Current = progress;
 
@@ -127,6 +124,14 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 Record(result, progress, began, ended, error);
             }
         }
+    }
+
+    /// <summary>A step's timestamps from now: its start, the end of warm-up (measuring starts) and its end.</summary>
+    private (long Start, long Measure, long End) Window()
+    {
+        var start = Stopwatch.GetTimestamp();
+        var measure = start + (long)(options.Warmup.TotalSeconds * Stopwatch.Frequency);
+        return (start, measure, measure + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency));
     }
 
     private StepResult Summarise(WorkerResult[] results, int concurrency, long measure, long end, CancellationToken cancellationToken)

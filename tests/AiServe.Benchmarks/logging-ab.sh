@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the per-request log line costs: the ceiling, AiServe as configured, and AiServe with the request log
-# (Serilog.AspNetCore.RequestLoggingMiddleware) raised to Warning, side by side; iris rest-json c16 and c64, ROUNDS
+# (RequestLogMiddleware, logger category Serilog.AspNetCore.RequestLoggingMiddleware) raised to Warning, side by side; iris rest-json c16 and c64, ROUNDS
 # rounds interleaved.
 #   bash tests/AiServe.Benchmarks/logging-ab.sh [OUT_DIR] [ROUNDS]
 set -euo pipefail

@@ -85,6 +85,17 @@ public sealed class BenchOptionsParserTests
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--concurrency 1,64,16", 64)]
+    [InlineData("--request-rate 2000,8000", 1000)]
+    [InlineData("--request-rate 2000 --max-outstanding 256", 256)]
+    public void MaxConnections_ClosedLoopLargestStep_OpenLoopOutstandingLimit(string arguments, int expected)
+    {
+        var options = BenchOptionsParser.Parse(["--model", "iris", .. arguments.Split(' ')]);
+
+        Assert.Equal(expected, options.MaxConnections);
+    }
+
     [Fact]
     public void Parse_ConcurrencyAndRequestRate_Refused()
     {
