@@ -56,13 +56,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
     public int QueuedRequests => Volatile.Read(ref _queued);
 
     /// <inheritdoc />
-    public void EnsureCapacity()
-    {
-        if (Volatile.Read(ref _queued) >= _options.MaxQueueSize)
-        {
-            throw QueueFull();
-        }
-    }
+    public InferenceException? CheckCapacity() => Volatile.Read(ref _queued) >= _options.MaxQueueSize ? QueueFull() : null;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<Tensor>> ScheduleAsync(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, ScheduleOptions options, CancellationToken cancellationToken)

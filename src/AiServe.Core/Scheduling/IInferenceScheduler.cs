@@ -12,11 +12,11 @@ public interface IInferenceScheduler : IAsyncDisposable
     int QueuedRequests { get; }
 
     /// <summary>
-    /// Refuses at once, before any work is spent on a request, when the queue is already full: a cheap early check
-    /// (<see cref="ScheduleAsync"/> still checks authoritatively).
+    /// A cheap early check, made before any work is spent on a request (<see cref="ScheduleAsync"/> still checks
+    /// authoritatively). It throws nothing, so that refusing under overload costs no exception.
     /// </summary>
-    /// <exception cref="InferenceException">ResourceExhausted when the queue is full.</exception>
-    void EnsureCapacity();
+    /// <returns>Null when the queue has room; otherwise the ResourceExhausted error to answer with.</returns>
+    InferenceException? CheckCapacity();
 
     /// <summary>
     /// Queues one validated request and completes with its outputs (in the order asked). Fails at once with

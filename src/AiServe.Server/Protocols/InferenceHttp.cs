@@ -36,45 +36,33 @@ internal static class InferenceHttp
     }
 
     /// <summary>
-    /// Resolves the version a request addresses, takes a reference on it for the request, tells the request log
-    /// the model and version, and refuses at once (429) when its queue is full, before the body costs anything.
+    /// Runs an inference handler on the version a request addresses. It resolves the version, holds a reference on
+    /// it for the whole request, and tells the request log the model and version. When the version's queue is full
+    /// it answers at once (ResourceExhausted, with <c>Retry-After</c>) before the body costs anything, without
+    /// throwing: under overload most requests take that path. Client mistakes and server states become error
+    /// answers; a client that went away gets no answer.
     /// </summary>
-    public static ModelVersionLease Acquire(HttpContext http, ModelManager manager, string model, string? version, string? label)
-    {
-        RequestLogContext.SetModel(http, model, version ?? label);
-        var lease = manager.Acquire(model, ParseVersion(version), label);
-        try
-        {
-            RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
-            lease.Version.Scheduler?.EnsureCapacity();
-            return lease;
-        }
-        catch
-        {
-            lease.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Runs an inference handler. Client mistakes and server states become error answers; a client that went
-    /// away gets no answer; a full queue adds <c>Retry-After</c>.
-    /// </summary>
-    public static async Task HandleAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, Func<CancellationToken, Task> handler)
+    public static async Task HandleAsync(
+        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, string? version, string? label,
+        Func<ModelVersion, CancellationToken, Task> handler)
     {
         var aborted = http.RequestAborted;
         try
         {
-            await handler(aborted);
+            RequestLogContext.SetModel(http, model, version ?? label);
+            using var lease = manager.Acquire(model, ParseVersion(version), label);
+            RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
+            if (lease.Version.Scheduler?.CheckCapacity() is { } full)
+            {
+                await WriteRefusalAsync(http, statusOf, full);
+                return;
+            }
+
+            await handler(lease.Version, aborted);
         }
         catch (InferenceException ex) when (!aborted.IsCancellationRequested)
         {
-            if (ex.Code == InferenceErrorCode.ResourceExhausted)
-            {
-                http.Response.Headers.RetryAfter = "1";
-            }
-
-            await WriteErrorAsync(http, statusOf(ex.Code), ex.Message);
+            await WriteRefusalAsync(http, statusOf, ex);
         }
         catch (RequestTooLargeException ex)
         {
@@ -89,6 +77,16 @@ internal static class InferenceHttp
         {
             // The client went away while its request was read, queued or run; its work was dropped.
         }
+    }
+
+    private static Task WriteRefusalAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)
+    {
+        if (ex.Code == InferenceErrorCode.ResourceExhausted && !http.Response.HasStarted)
+        {
+            http.Response.Headers.RetryAfter = "1";
+        }
+
+        return WriteErrorAsync(http, statusOf(ex.Code), ex.Message);
     }
 
     /// <summary>Writes <c>{"error": message}</c> unless the response has started.</summary>

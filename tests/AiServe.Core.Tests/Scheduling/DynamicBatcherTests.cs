@@ -124,17 +124,19 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task EnsureCapacity_QueueFull_ThrowsResourceExhaustedOtherwiseNothing()
+    public async Task CheckCapacity_QueueFull_ResourceExhaustedOtherwiseNull()
     {
         var batcher = Create(Options(maxBatch: 8) with { MaxQueueSize = 1 });
         var running = Schedule(batcher, Rows(1, 0f));
         await _instance.WaitForRunsAsync(1);
-        batcher.EnsureCapacity();
+        Assert.Null(batcher.CheckCapacity());
         var queued = Schedule(batcher, Rows(1, 0f));
 
-        var ex = Assert.Throws<InferenceException>(batcher.EnsureCapacity);
+        var error = batcher.CheckCapacity();
 
-        Assert.Equal(InferenceErrorCode.ResourceExhausted, ex.Code);
+        Assert.NotNull(error);
+        Assert.Equal(InferenceErrorCode.ResourceExhausted, error.Code);
+        Assert.Contains("queue of m is full (1 requests waiting)", error.Message, StringComparison.Ordinal);
         _instance.OpenAll();
         await Task.WhenAll(running, queued);
     }

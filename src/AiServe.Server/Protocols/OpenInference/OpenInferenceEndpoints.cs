@@ -109,11 +109,9 @@ internal static class OpenInferenceEndpoints
     }
 
     private static Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, async aborted =>
+        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, manager, model, version, label, async (served, aborted) =>
         {
             var headerLength = ParseHeaderLength(http.Request);
-            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
-            var served = lease.Version;
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)

@@ -115,11 +115,9 @@ internal static class TfServingEndpoints
     /// <c>image/*</c> body or <c>multipart/form-data</c> files.
     /// </summary>
     private static Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, version, label, async (served, aborted) =>
         {
             var limit = options.Value.Limits.MaxRequestBodyBytes;
-            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
-            var served = lease.Version;
             if (ImageUploads.IsUpload(http.Request))
             {
                 var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
@@ -150,9 +148,8 @@ internal static class TfServingEndpoints
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
     private static Task ClassifyOrRegress(HttpContext http, string model, string? version, string? label, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, async aborted =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, version, label, async (served, aborted) =>
         {
-            using var lease = InferenceHttp.Acquire(http, manager, model, version, label);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
@@ -167,7 +164,7 @@ internal static class TfServingEndpoints
                 records = records.Select(r => WithContext(r, context)).ToList();
             }
 
-            var friendly = await lease.Version.PredictAsync(records, ScheduleOptions.None, aborted);
+            var friendly = await served.PredictAsync(records, ScheduleOptions.None, aborted);
             await WriteJsonAsync(http.Response, w =>
             {
                 w.WriteStartArray("results"u8);
