@@ -3,15 +3,20 @@
 # Starts three servers side by side (AiServe with dynamic batching on, AiServe with it off, the bare-Kestrel
 # ceiling), then drives each with aiserve-bench, model by model, back to back.
 #   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY] [MODELS]
-# MODELS: a space-separated subset of "iris fashion-mnist wide" (default all three).
+# MODELS: a space-separated subset of "iris fashion-mnist wide wide-xl" (default the first three). wide-xl's
+# model.onnx (71 MB) is not committed: this script makes it with tests/fixtures/repos/perf/make.py when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}; MODELS=${5:-iris fashion-mnist wide}
 ON=$OUT/repo-on; OFF=$OUT/repo-off
 mkdir -p "$OUT"; rm -rf "$ON" "$OFF"; mkdir -p "$ON" "$OFF"
+if [[ " $MODELS " == *" wide-xl "* && ! -f tests/fixtures/repos/perf/wide-xl/1/model.onnx ]]; then
+  /usr/bin/python3 tests/fixtures/repos/perf/make.py wide-xl
+fi
 cp -r models/iris models/fashion-mnist tests/fixtures/repos/perf/wide "$ON"/
+[[ -f tests/fixtures/repos/perf/wide-xl/1/model.onnx ]] && cp -r tests/fixtures/repos/perf/wide-xl "$ON"/
 cp -r "$ON"/. "$OFF"/
-for m in iris fashion-mnist wide; do
+for m in $(ls "$OFF"); do
   /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"enabled": False}; json.dump(c, open(p,"w"), indent=2)' "$OFF/$m/model.json"
 done
 

@@ -4,6 +4,8 @@
 #  2. overload: wide with dynamic_batching.max_queue_size 8, concurrency 16 then 256; aiserve-bench reports the
 #     latency of the accepted requests and, per error kind, of the refusals (429); then the same server open loop
 #     (fixed arrival rates 2,000, 8,000 and 16,000 requests/s, at most 256 outstanding, no retries).
+#  3. the yardstick for 2: the bare-Kestrel ceiling (no model, no queue, a fixed answer) with the same body at
+#     concurrency 16 and 256, closed loop: how fast any server answers 256 clients on this machine.
 #   bash tests/AiServe.Benchmarks/soak-and-overload.sh [OUT_DIR] [SOAK_S] [STEP_S]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +17,7 @@ cp -r tests/fixtures/repos/perf/wide "$QREPO"/
 /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"max_queue_size": 8}; json.dump(c, open(p,"w"), indent=2)' "$QREPO/wide/model.json"
 dotnet build src/AiServe.Server -c Release -v q -nologo >/dev/null
 dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
+dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -36,3 +39,8 @@ echo "soak: RSS after  $(rss "$SERVER_PID")"
 start 18485 "$QREPO" "$OUT/server-queue.log"
 bench --url http://127.0.0.1:18485 --model wide --concurrency 16,256 --duration "$STEP" --warmup 2 --out "$OUT/overload"
 bench --url http://127.0.0.1:18485 --model wide --request-rate 2000,8000,16000 --max-outstanding 256 --duration "$STEP" --warmup 2 --out "$OUT/overload-open"
+kill "$SERVER_PID" 2>/dev/null || true
+
+dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18486 --models "$QREPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
+for _ in $(seq 60); do curl -sf "http://127.0.0.1:18486/v2/health/ready" >/dev/null && break; sleep 1; done
+bench --url http://127.0.0.1:18486 --model wide --concurrency 16,256 --duration "$STEP" --warmup 2 --out "$OUT/overload-ceiling"
