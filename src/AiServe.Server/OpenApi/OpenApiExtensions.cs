@@ -16,6 +16,7 @@ internal static class OpenApiExtensions
                     + "Each infer and predict operation has a ready-to-run example per loaded model: pick it, put the model's name in the path, and execute. "
                     + "Models with a pipeline also have their own operation under 'Models (records)', which takes records in the model's own terms.",
             });
+            options.OperationFilter<RouteParametersFilter>();
             options.OperationFilter<InferExamplesFilter>();
             options.DocumentFilter<PipelineRecordsFilter>();
         });

@@ -36,19 +36,28 @@ internal static class InferenceHttp
     }
 
     /// <summary>
-    /// Runs an inference handler on the version a request addresses. It resolves the version, holds a reference on
+    /// A segment of the request's route (<c>{version}</c>, <c>{label}</c>), or null when its route has none. Handlers
+    /// read these from the route only: bound as handler parameters, a route without the segment would take it from
+    /// the query string instead (<c>/v2/models/m/infer?version=1</c>), which neither protocol has.
+    /// </summary>
+    public static string? RouteValue(HttpContext http, string name) =>
+        http.Request.RouteValues.TryGetValue(name, out var value) ? value as string : null;
+
+    /// <summary>
+    /// Runs an inference handler on the version a request addresses (the route's <c>{version}</c> or
+    /// <c>{label}</c>, else the highest ready version). It resolves the version, holds a reference on
     /// it for the whole request, and tells the request log the model and version. When the version's queue is full
     /// it answers at once (ResourceExhausted, with <c>Retry-After</c>) before the body costs anything, without
     /// throwing: under overload most requests take that path. Client mistakes and server states become error
     /// answers; a client that went away gets no answer.
     /// </summary>
     public static async Task HandleAsync(
-        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, string? version, string? label,
-        Func<ModelVersion, CancellationToken, Task> handler)
+        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, Func<ModelVersion, CancellationToken, Task> handler)
     {
         var aborted = http.RequestAborted;
         try
         {
+            var (version, label) = (RouteValue(http, "version"), RouteValue(http, "label"));
             RequestLogContext.SetModel(http, model, version ?? label);
             using var lease = manager.Acquire(model, ParseVersion(version), label);
             RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));

@@ -45,6 +45,29 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.True(document.GetProperty("paths").TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
     }
 
+    [Fact]
+    public async Task Document_EveryRouteSegmentIsARequiredPathParameter_AndNoVersionOrLabelInTheQuery()
+    {
+        var document = await Document();
+
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        {
+            var segments = System.Text.RegularExpressions.Regex.Matches(path.Name, @"\{(\w+)\}").Select(m => m.Groups[1].Value).ToList();
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var parameters = operation.Value.TryGetProperty("parameters", out var list) ? list.EnumerateArray().ToList() : [];
+                foreach (var segment in segments)
+                {
+                    Assert.Contains(parameters, p => p.GetProperty("name").GetString() == segment
+                        && p.GetProperty("in").GetString() == "path" && p.GetProperty("required").GetBoolean());
+                }
+
+                Assert.DoesNotContain(parameters, p => p.GetProperty("in").GetString() == "query"
+                    && p.GetProperty("name").GetString() is "version" or "label");
+            }
+        }
+    }
+
     [Theory]
     [InlineData("/v2/models/{model}/infer")]
     [InlineData("/v2/models/{model}/versions/{version}/infer")]

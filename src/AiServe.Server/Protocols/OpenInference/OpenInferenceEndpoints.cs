@@ -65,8 +65,9 @@ internal static class OpenInferenceEndpoints
             ? TypedResults.Ok(new V2Ready(true))
             : TypedResults.Json(new V2Ready(false), statusCode: StatusCodes.Status503ServiceUnavailable);
 
-    private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(HttpContext http, string model, string? version, ModelManager manager)
+    private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(HttpContext http, string model, ModelManager manager)
     {
+        var version = InferenceHttp.RouteValue(http, "version");
         RequestLogContext.SetModel(http, model, version);
         try
         {
@@ -90,8 +91,9 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(HttpContext http, string model, string? version, ModelManager manager)
+    private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(HttpContext http, string model, ModelManager manager)
     {
+        var version = InferenceHttp.RouteValue(http, "version");
         RequestLogContext.SetModel(http, model, version);
         try
         {
@@ -108,8 +110,8 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static Task Infer(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, manager, model, version, label, async (served, aborted) =>
+    private static Task Infer(HttpContext http, string model, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, manager, model, async (served, aborted) =>
         {
             var headerLength = ParseHeaderLength(http.Request);
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);

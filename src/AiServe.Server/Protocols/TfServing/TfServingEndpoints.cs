@@ -36,11 +36,11 @@ internal static class TfServingEndpoints
                 ? "Classify examples (models with a classification pipeline): top-k [label, score] pairs per example"
                 : "Regress examples (models with a regression or rating pipeline): one value per example";
             var name = char.ToUpperInvariant(method[0]) + method[1..];
-            v1.MapPost($"/{{model}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, null, null, method, m, o))
+            v1.MapPost($"/{{model}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
                 .WithName($"Tf{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", (HttpContext h, string model, string version, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, version, null, method, m, o))
+            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
                 .WithName($"TfVersion{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", (HttpContext h, string model, string label, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, null, label, method, m, o))
+            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
                 .WithName($"TfLabel{name}").WithSummary(summary);
         }
 
@@ -54,8 +54,9 @@ internal static class TfServingEndpoints
         .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
         .WithMetadata(new TfPredictEndpointMetadata());
 
-    private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, string? version, string? label, ModelManager manager)
+    private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
+        var (version, label) = (InferenceHttp.RouteValue(http, "version"), InferenceHttp.RouteValue(http, "label"));
         RequestLogContext.SetModel(http, model, version ?? label);
         try
         {
@@ -71,8 +72,9 @@ internal static class TfServingEndpoints
         }
     }
 
-    private static Results<JsonHttpResult<JsonObject>, JsonHttpResult<TfError>> Metadata(HttpContext http, string model, string? version, string? label, ModelManager manager)
+    private static Results<JsonHttpResult<JsonObject>, JsonHttpResult<TfError>> Metadata(HttpContext http, string model, ModelManager manager)
     {
+        var (version, label) = (InferenceHttp.RouteValue(http, "version"), InferenceHttp.RouteValue(http, "label"));
         RequestLogContext.SetModel(http, model, version ?? label);
         try
         {
@@ -114,8 +116,8 @@ internal static class TfServingEndpoints
     /// answers friendly predictions; its <c>inputs</c> (columnar) stay raw tensors. Image models also take a raw
     /// <c>image/*</c> body or <c>multipart/form-data</c> files.
     /// </summary>
-    private static Task Predict(HttpContext http, string model, string? version, string? label, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, version, label, async (served, aborted) =>
+    private static Task Predict(HttpContext http, string model, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, async (served, aborted) =>
         {
             var limit = options.Value.Limits.MaxRequestBodyBytes;
             if (ImageUploads.IsUpload(http.Request))
@@ -147,8 +149,8 @@ internal static class TfServingEndpoints
     /// example a record (context fields fill in what an example lacks). Classify answers
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
-    private static Task ClassifyOrRegress(HttpContext http, string model, string? version, string? label, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, version, label, async (served, aborted) =>
+    private static Task ClassifyOrRegress(HttpContext http, string model, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, async (served, aborted) =>
         {
             using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);

@@ -43,6 +43,39 @@ public sealed class V2InferTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.Equal("2", body.GetProperty("model_version").GetString());
     }
 
+    [Theory]
+    [InlineData("/v2/models/iris/infer?version=1")]
+    [InlineData("/v2/models/iris/infer?label=stable")]
+    [InlineData("/v2/models/iris/versions/2/infer?version=1")]
+    [InlineData("/v2/models/iris/labels/canary/infer?version=1&label=stable")]
+    public async Task Infer_VersionOrLabelInQueryString_IsNotAVersionSelector(string url)
+    {
+        // Only the route selects a version (V2 has no such query parameters): version 2 answers every URL here.
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, url,
+            """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("2", body.GetProperty("model_version").GetString());
+    }
+
+    [Theory]
+    [InlineData("/v2/models/iris?version=1", "/v2/models/iris")]
+    [InlineData("/v2/models/iris/ready?version=99", "/v2/models/iris/ready")]
+    [InlineData("/v1/models/iris?version=1", "/v1/models/iris")]
+    [InlineData("/v1/models/iris/metadata?label=stable", "/v1/models/iris/metadata")]
+    public async Task MetadataAndStatus_VersionInQueryString_AnswerAsWithout(string withQuery, string without)
+    {
+        var client = await factory.StartAsync();
+
+        using var expected = await client.GetAsync(without);
+        using var actual = await client.GetAsync(withQuery);
+
+        Assert.Equal(HttpStatusCode.OK, actual.StatusCode);
+        Assert.Equal(await expected.Content.ReadAsStringAsync(), await actual.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task Infer_NestedData_EqualsFlatData()
     {
