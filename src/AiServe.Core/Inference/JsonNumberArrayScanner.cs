@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AiServe.Core.Inference;
 
@@ -23,6 +26,9 @@ public static class JsonNumberArrayScanner
 
     // Deeper nesting is left to the general path (and System.Text.Json's own depth limit).
     private const int MaxDepth = 32;
+
+    // 10^0 to 10^8 as integers, for the mantissa of the short-decimal fast path.
+    private static readonly ulong[] Pow10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
 
     private static readonly double[] PowersOfTen =
     [
@@ -70,6 +76,46 @@ public static class JsonNumberArrayScanner
 
         var size = dataType.ElementSize();
         var buffer = new byte[count * size];
+
+        // The element type is settled once, outside the loop: each reader is a struct, so the JIT compiles the loop
+        // once per reader with its Read inlined. The specialised FP32 and FP64 readers store through a typed
+        // reference, which is the little-endian layout of a tensor's data only on a little-endian machine.
+        var scanned = (dataType, BitConverter.IsLittleEndian) switch
+        {
+            (TensorDataType.Fp32, true) => Fill(json, buffer, count, default(Fp32Reader), out length),
+            (TensorDataType.Fp64, true) => Fill(json, buffer, count, default(Fp64Reader), out length),
+            _ => Fill(json, buffer, count, new GeneralReader(dataType, size), out length),
+        };
+        if (!scanned)
+        {
+            length = 0;
+            return false;
+        }
+
+        tensor = Tensor.FromBytes(name, dataType, shape, buffer);
+        return true;
+    }
+
+    /// <summary>Reads one element: a JSON number at <c>start</c> into element <c>index</c> of the buffer.</summary>
+    private interface IElementReader
+    {
+        /// <summary>The index after the number, or -1 when the fast path cannot take it (the caller gives up).</summary>
+        /// <param name="json">The JSON.</param>
+        /// <param name="start">The number's first byte (not whitespace, a bracket or a comma).</param>
+        /// <param name="buffer">The tensor's bytes; <paramref name="index"/> is known to be below its element count.</param>
+        /// <param name="index">The element's index.</param>
+        int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index);
+    }
+
+    /// <summary>
+    /// The array's grammar: brackets, commas and whitespace around the numbers, which <typeparamref name="TReader"/>
+    /// reads into <paramref name="buffer"/>. False unless the array is well formed with exactly <paramref name="count"/>
+    /// numbers; <paramref name="length"/> is then the index after its closing ']'.
+    /// </summary>
+    private static bool Fill<TReader>(ReadOnlySpan<byte> json, Span<byte> buffer, long count, TReader reader, out int length)
+        where TReader : struct, IElementReader
+    {
+        length = 0;
         var written = 0L;
         var depth = 0;
         var expectValue = true; // after '[' or ','
@@ -134,11 +180,7 @@ public static class JsonNumberArrayScanner
                 return false;
             }
 
-            var next = dataType switch
-            {
-                TensorDataType.Fp32 or TensorDataType.Fp64 or TensorDataType.Fp16 or TensorDataType.Bf16 => ReadReal(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
-                _ => ReadInteger(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
-            };
+            var next = reader.Read(json, i, buffer, written);
             if (next < 0)
             {
                 return false;
@@ -146,18 +188,178 @@ public static class JsonNumberArrayScanner
 
             i = next;
             written++;
+
+            // The common case, without the state machine: a ',' right after the number, at most one space (what
+            // Python's json.dumps writes), and the next number (a '-' or a digit; anything else goes round the loop).
+            while (written < count && (uint)(i + 2) < (uint)json.Length && json[i] == (byte)',')
+            {
+                var at = json[i + 1] == (byte)' ' ? i + 2 : i + 1;
+                if (!IsNumberStart(json[at]))
+                {
+                    break;
+                }
+
+                next = reader.Read(json, at, buffer, written);
+                if (next < 0)
+                {
+                    return false;
+                }
+
+                i = next;
+                written++;
+            }
+
             expectValue = false;
             afterOpen = false;
         }
 
-        if (written != count)
+        length = i;
+        return written == count;
+    }
+
+    private static bool IsNumberStart(byte c) => c == (byte)'-' || IsDigit(c);
+
+    /// <summary>Any numeric type, through <see cref="ReadReal"/> or <see cref="ReadInteger"/> and <see cref="TensorJson.TryWriteReal"/>.</summary>
+    private readonly struct GeneralReader(TensorDataType type, int size) : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
         {
-            return false;
+            var dest = buffer.Slice((int)(index * size), size);
+            return type is TensorDataType.Fp32 or TensorDataType.Fp64 or TensorDataType.Fp16 or TensorDataType.Bf16
+                ? ReadReal(json, start, type, dest)
+                : ReadInteger(json, start, type, dest);
+        }
+    }
+
+    /// <summary>
+    /// FP32: the short-decimal fast path, else the general scan; then <c>(float)value</c> with
+    /// <see cref="TensorJson.TryWriteReal"/>'s range check (a finite value that rounds to infinity is refused).
+    /// </summary>
+    private readonly struct Fp32Reader : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
+        {
+            var end = TryReadShortDecimal(json, start, out var value);
+            if (end < 0)
+            {
+                end = ReadDouble(json, start, out value);
+                if (end < 0)
+                {
+                    return -1;
+                }
+            }
+
+            // value is finite here (both ways of reading it ensure that), so infinity means out of FP32's range.
+            var single = (float)value;
+            if (float.IsInfinity(single))
+            {
+                return -1;
+            }
+
+            // index < the element count, and buffer holds exactly that many floats.
+            Unsafe.Add(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(buffer)), (nint)index) = single;
+            return end;
+        }
+    }
+
+    /// <summary>FP64: the short-decimal fast path, else the general scan; the double as it is.</summary>
+    private readonly struct Fp64Reader : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
+        {
+            var end = TryReadShortDecimal(json, start, out var value);
+            if (end < 0)
+            {
+                end = ReadDouble(json, start, out value);
+                if (end < 0)
+                {
+                    return -1;
+                }
+            }
+
+            // index < the element count, and buffer holds exactly that many doubles.
+            Unsafe.Add(ref Unsafe.As<byte, double>(ref MemoryMarshal.GetReference(buffer)), (nint)index) = value;
+            return end;
+        }
+    }
+
+    /// <summary>
+    /// The typical element of a float tensor, <c>-?d.ddd…</c> (one integer digit, 1 to 15 fraction digits, no
+    /// exponent), read with one or two 8-byte loads instead of <see cref="Scan"/>; the index after it, or -1 when the
+    /// number is not of that form (or too close to the end of <paramref name="json"/> for the loads), and the caller
+    /// reads it the general way. The value is what <see cref="ReadDouble"/> gives: the same mantissa (the digits as
+    /// an integer) divided by the same power of ten.
+    /// </summary>
+    private static int TryReadShortDecimal(ReadOnlySpan<byte> json, int start, out double value)
+    {
+        value = 0;
+
+        // Room for the sign, the digit, the point and two 8-byte loads after it: nothing below reads past the end.
+        if (start > json.Length - 19)
+        {
+            return -1;
         }
 
-        tensor = Tensor.FromBytes(name, dataType, shape, buffer);
-        length = i;
-        return true;
+        ref var first = ref MemoryMarshal.GetReference(json);
+        var negative = Unsafe.Add(ref first, start) == (byte)'-';
+        var at = negative ? start + 1 : start;
+        var digit = (uint)(Unsafe.Add(ref first, at) - '0');
+        if (digit > 9 || Unsafe.Add(ref first, at + 1) != (byte)'.')
+        {
+            return -1;
+        }
+
+        // The fraction's first eight bytes; the number of digits it starts with is the index of the lowest non-digit.
+        var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, at + 2));
+        var nonDigits = NonDigits(word);
+        ulong mantissa;
+        int digits;
+        if (nonDigits != 0)
+        {
+            digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
+            if (digits == 0)
+            {
+                return -1; // "1." or "1.e5": the general scan refuses it
+            }
+
+            mantissa = (digit * Pow10[digits]) + LeadingDigits(word, digits);
+        }
+        else
+        {
+            // Eight digits and maybe more: the next eight bytes, which must not all be digits (16 or more fraction
+            // digits can exceed 2^53, and need not be exact; the general scan takes them).
+            var second = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, at + 10));
+            var secondNonDigits = NonDigits(second);
+            if (secondNonDigits == 0)
+            {
+                return -1;
+            }
+
+            var more = BitOperations.TrailingZeroCount(secondNonDigits) >> 3;
+            digits = 8 + more;
+            mantissa = (((digit * 100_000_000UL) + EightDigits(word)) * Pow10[more]) + (more == 0 ? 0 : LeadingDigits(second, more));
+            if (mantissa > MaxExactMantissa)
+            {
+                return -1; // 15 or 16 significant digits beyond 2^53: not exact as a double, the general scan decides
+            }
+        }
+
+        // digits <= 15, so the byte after them is still within the window checked above.
+        var end = at + 2 + digits;
+        var after = Unsafe.Add(ref first, end);
+        if (after == (byte)'.' || (after | 0x20) == (byte)'e')
+        {
+            return -1; // an exponent follows (or a second point, which the general scan refuses)
+        }
+
+        // Clinger's fast path as in ReadDouble: mantissa <= 2^53 and 10^digits (digits <= 15) are exact doubles.
+        value = mantissa / PowersOfTen[digits];
+        if (negative)
+        {
+            value = -value;
+        }
+
+        return end;
     }
 
     private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
@@ -173,12 +375,22 @@ public static class JsonNumberArrayScanner
     /// <summary>Reads one JSON number at <paramref name="start"/> into <paramref name="dest"/>; the index after it, or -1.</summary>
     private static int ReadReal(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
     {
+        var end = ReadDouble(json, start, out var value);
+        return end >= 0 && TensorJson.TryWriteReal(value, type, dest) ? end : -1;
+    }
+
+    /// <summary>
+    /// Reads one JSON number at <paramref name="start"/> as a (finite) double, correctly rounded; the index after
+    /// it, or -1 when it is not a JSON number or is beyond a double's range.
+    /// </summary>
+    private static int ReadDouble(ReadOnlySpan<byte> json, int start, out double value)
+    {
         if (!Scan(json, start, out var end, out var negative, out var mantissa, out var exponent, out var exact, out _))
         {
+            value = 0;
             return -1;
         }
 
-        double value;
         if (exact && mantissa <= MaxExactMantissa && exponent is >= -22 and <= 22)
         {
             value = exponent < 0 ? mantissa / PowersOfTen[-exponent] : mantissa * PowersOfTen[exponent];
@@ -192,7 +404,7 @@ public static class JsonNumberArrayScanner
             return -1;
         }
 
-        return TensorJson.TryWriteReal(value, type, dest) ? end : -1;
+        return end;
     }
 
     private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
@@ -399,8 +611,24 @@ public static class JsonNumberArrayScanner
 
     // A byte is a digit when neither adding 0x46 (c > '9') nor subtracting 0x30 (c < '0') sets its top bit. The lowest
     // byte that is not a digit is computed without a carry or borrow from below, so it always shows.
-    private static bool AreEightDigits(ulong word) =>
-        (((word + 0x4646464646464646UL) | (word - 0x3030303030303030UL)) & 0x8080808080808080UL) == 0;
+    private static bool AreEightDigits(ulong word) => NonDigits(word) == 0;
+
+    /// <summary>
+    /// The top bit of every byte of <paramref name="word"/> that is not an ASCII digit, as <see cref="AreEightDigits"/>
+    /// computes it. Above the lowest non-digit a carry or borrow may mark digits too, so only the lowest set bit is
+    /// meaningful: its trailing zero count divided by eight is the number of digits the word starts with.
+    /// </summary>
+    private static ulong NonDigits(ulong word) =>
+        ((word + 0x4646464646464646UL) | (word - 0x3030303030303030UL)) & 0x8080808080808080UL;
+
+    /// <summary>
+    /// The value of the first <paramref name="count"/> (1 to 7) digits of <paramref name="word"/> (its lowest bytes).
+    /// Shifting left by 8 * (8 - count) bits drops the bytes after them and moves them to the top, so they become the
+    /// last digits of an eight-digit number; the 8 - count bytes that come in at the bottom are zeros, which the ORed
+    /// '0's (0x30 in each of the lowest 8 - count bytes) turn into leading '0' digits. Then <see cref="EightDigits"/>.
+    /// </summary>
+    private static ulong LeadingDigits(ulong word, int count) =>
+        EightDigits((word << ((8 - count) * 8)) | (0x3030303030303030UL >> (count * 8)));
 
     private static bool AreFourDigits(uint word) =>
         (((word + 0x46464646U) | (word - 0x30303030U)) & 0x80808080U) == 0;
