@@ -406,4 +406,43 @@ public sealed class JsonNumberArrayScannerTests
         Assert.False(Fast("[0.5,0.25,0.125,3.5e38]" + new string(' ', 32), TensorDataType.Fp32, [4], out _, out _));
         Assert.True(AssertAgrees("[0.5,0.25,0.125,3.4e38,-3.4e38,1e-46]", TensorDataType.Fp32, [6]));
     }
+    [Fact]
+    public void LongMantissas_EveryExponent_MatchGeneralPathBitForBit()
+    {
+        // Beyond Clinger's fast path (more than 2^53, or a power of ten beyond ±22) the scanner converts with
+        // Eisel-Lemire for exponents within ±64: every digit count up to 19, every exponent, ties and near-ties.
+        var random = new Random(31337);
+        var values = new List<string>();
+        for (var q = -70; q <= 70; q++)
+        {
+            for (var k = 0; k < 40; k++)
+            {
+                var digits = 1 + (k % 19);
+                var w = (ulong)random.NextInt64(1, long.MaxValue) % (ulong)Math.Pow(10, digits);
+                values.Add($"{w}e{q}");
+                values.Add($"-{w}E{q:+0;-0}");
+            }
+        }
+
+        // Exactly halfway between two doubles (which rounds to even), and one unit of the last digit either side:
+        // integers from 2^53 to 2^63 (ulp 2 to 2048), and x.5 between 2^52 and 2^53 and x.0625 between 2^49 and 2^50.
+        for (var k = 0; k < 300; k++)
+        {
+            var e = 53 + (k % 10);
+            var m = (ulong)random.NextInt64(1L << 52, 1L << 53);
+            var tie = (m << (e - 52)) + (1UL << (e - 53));
+            values.AddRange([$"{tie}", $"{tie - 1}", $"{tie + 1}"]);
+            var n = (ulong)random.NextInt64(1L << 52, 1L << 53);
+            values.AddRange([$"{n}.5", $"{n}.4999", $"{n}.5001", $"{n}.4", $"{n}.6"]);
+            var f = (ulong)random.NextInt64(1L << 49, 1L << 50);
+            values.AddRange([$"{f}.0625", $"{f}.1875", $"{f}.0624", $"{f}.0626"]);
+        }
+
+        values.AddRange(["9007199254740993", "9007199254740995", "18014398509481985", "9999999999999999999", "1e-64", "1e64", "17976931348623157e292"]);
+        var json = "[" + string.Join(",", values) + "]";
+        Assert.True(AssertAgrees(json, TensorDataType.Fp64, [values.Count]));
+        var single = "[" + string.Join(",", values.Where(v => Math.Abs(double.Parse(v, CultureInfo.InvariantCulture)) < 3e38)) + "]";
+        var count = JsonDocument.Parse(single).RootElement.GetArrayLength();
+        Assert.True(AssertAgrees(single, TensorDataType.Fp32, [count]));
+    }
 }
