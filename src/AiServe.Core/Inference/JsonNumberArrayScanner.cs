@@ -296,18 +296,21 @@ public static class JsonNumberArrayScanner
     }
 
     /// <summary>
-    /// The typical element of a float tensor, <c>-?d.ddd…</c> (one integer digit, 1 to 15 fraction digits, no
-    /// exponent), read with one or two 8-byte loads instead of <see cref="Scan"/>; the index after it, or -1 when the
-    /// number is not of that form (or too close to the end of <paramref name="json"/> for the loads), and the caller
-    /// reads it the general way. The value is what <see cref="ReadDouble"/> gives: the same mantissa (the digits as
-    /// an integer) divided by the same power of ten.
+    /// The typical element of a float tensor, <c>-?d.ddd…</c> (one integer digit, 1 to 18 fraction digits, no
+    /// exponent: what a client writes for a float in (-10, 10), e.g. <c>0.14090730249881744</c>, the shortest
+    /// round-trip form of a float widened to double), read with two 8-byte loads and at most two single digits
+    /// instead of <see cref="Scan"/>; the index after it, or -1 when the number is not of that form (or too close to the
+    /// end of <paramref name="json"/> for the loads), and the caller reads it the general way. The value is what
+    /// <see cref="ReadDouble"/> gives: the same mantissa (all the digits as an integer, at most 19 of them, so exact)
+    /// over the same power of ten, converted the same way.
     /// </summary>
     private static int TryReadShortDecimal(ReadOnlySpan<byte> json, int start, out double value)
     {
         value = 0;
 
-        // Room for the sign, the digit, the point and two 8-byte loads after it: nothing below reads past the end.
-        if (start > json.Length - 19)
+        // Room for the sign, the digit, the point, two 8-byte loads and two more digits after it, and the byte after
+        // those: nothing below reads past the end.
+        if (start > json.Length - 22)
         {
             return -1;
         }
@@ -322,50 +325,70 @@ public static class JsonNumberArrayScanner
         }
 
         // The fraction's first eight bytes; the number of digits it starts with is the index of the lowest non-digit.
-        var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, at + 2));
+        var end = at + 2;
+        var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, end));
         var nonDigits = NonDigits(word);
         ulong mantissa;
-        int digits;
         if (nonDigits != 0)
         {
-            digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
+            var digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
             if (digits == 0)
             {
                 return -1; // "1." or "1.e5": the general scan refuses it
             }
 
             mantissa = (digit * Pow10[digits]) + LeadingDigits(word, digits);
+            end += digits;
         }
         else
         {
-            // Eight digits and maybe more: the next eight bytes, which must not all be digits (16 or more fraction
-            // digits can exceed 2^53, and need not be exact; the general scan takes them).
-            var second = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, at + 10));
-            var secondNonDigits = NonDigits(second);
-            if (secondNonDigits == 0)
+            // Eight digits and maybe more: the next eight bytes.
+            mantissa = (digit * 100_000_000UL) + EightDigits(word);
+            end += 8;
+            word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, end));
+            nonDigits = NonDigits(word);
+            if (nonDigits != 0)
             {
-                return -1;
+                var digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
+                mantissa = (mantissa * Pow10[digits]) + (digits == 0 ? 0 : LeadingDigits(word, digits));
+                end += digits;
             }
-
-            var more = BitOperations.TrailingZeroCount(secondNonDigits) >> 3;
-            digits = 8 + more;
-            mantissa = (((digit * 100_000_000UL) + EightDigits(word)) * Pow10[more]) + (more == 0 ? 0 : LeadingDigits(second, more));
-            if (mantissa > MaxExactMantissa)
+            else
             {
-                return -1; // 15 or 16 significant digits beyond 2^53: not exact as a double, the general scan decides
+                // Sixteen fraction digits (17 with the integer digit, < 10^17) and up to two more, so that the
+                // mantissa has at most 19 digits; a third is left to the general scan.
+                mantissa = (mantissa * 100_000_000UL) + EightDigits(word);
+                end += 8;
+                for (var extra = 0; extra < 2; extra++)
+                {
+                    var d = (uint)(Unsafe.Add(ref first, end) - '0');
+                    if (d > 9)
+                    {
+                        break;
+                    }
+
+                    mantissa = (mantissa * 10) + d;
+                    end++;
+                }
+
+                if (IsDigit(Unsafe.Add(ref first, end)))
+                {
+                    return -1;
+                }
             }
         }
 
-        // digits <= 15, so the byte after them is still within the window checked above.
-        var end = at + 2 + digits;
+        // end <= at + 20 <= start + 21, within the window checked above.
         var after = Unsafe.Add(ref first, end);
         if (after == (byte)'.' || (after | 0x20) == (byte)'e')
         {
             return -1; // an exponent follows (or a second point, which the general scan refuses)
         }
 
-        // Clinger's fast path as in ReadDouble: mantissa <= 2^53 and 10^digits (digits <= 15) are exact doubles.
-        value = mantissa / PowersOfTen[digits];
+        // As ReadDouble converts: Clinger's fast path when the mantissa is at most 2^53 (10^digits, digits <= 18, is an
+        // exact double), else Eisel-Lemire (a mantissa above 2^53 is not zero, and -18 is within its range).
+        var fractionDigits = end - at - 2;
+        value = mantissa <= MaxExactMantissa ? mantissa / PowersOfTen[fractionDigits] : EiselLemire(mantissa, -fractionDigits);
         if (negative)
         {
             value = -value;
