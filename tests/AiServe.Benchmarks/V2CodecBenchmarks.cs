@@ -19,6 +19,8 @@ public class V2CodecBenchmarks
     private InferenceResponse _response = null!;
     private V2InferRequest _decoded = null!;
     private DefaultHttpContext _http = null!;
+    private ReadOnlyMemory<byte> _dataArray;
+    private long[] _shape = null!;
 
     [Params("iris-b1", "fashion-mnist-b8")]
     public string Case { get; set; } = "";
@@ -30,6 +32,12 @@ public class V2CodecBenchmarks
         _json = Bodies.Encode(input, shape, binary: false);
         _binary = Bodies.Encode(input, shape, binary: true);
         _decoded = V2RequestReader.Read(_json.Body, null);
+
+        // The input's "data" array alone, from its '[' (the scanner's own cost, without the rest of the request).
+        var body = _json.Body.Span;
+        var data = body.IndexOf("\"data\":"u8);
+        _dataArray = _json.Body[(data + body[data..].IndexOf((byte)'['))..];
+        _shape = shape;
 
         // The response the model gives for this request (iris: label + 3 probabilities; fashion-mnist: 10 per row).
         var rows = shape[0];
@@ -48,6 +56,10 @@ public class V2CodecBenchmarks
 
     [Benchmark(Description = "decode JSON: System.Text.Json DTOs")]
     public object? DecodeJsonDtos() => JsonSerializer.Deserialize(_json.Body.Span, V2DtoJsonContext.Default.V2RequestDto);
+
+    [Benchmark(Description = "decode JSON: data array alone, JsonNumberArrayScanner")]
+    public object? DecodeJsonDataArray() =>
+        JsonNumberArrayScanner.TryDecode(_dataArray.Span, "input", TensorDataType.Fp32, _shape, out var tensor, out _) ? tensor : throw new InvalidOperationException("the scanner declined");
 
     [Benchmark(Description = "decode binary: V2RequestReader")]
     public object DecodeBinary() => V2RequestReader.Read(_binary.Body, _binary.HeaderLength);

@@ -1,5 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AiServe.Core.Inference;
 
@@ -12,9 +15,12 @@ namespace AiServe.Core.Inference;
 /// <para>
 /// Numbers: a decimal with at most 19 significant digits and a power of ten within ±22 converts exactly (Clinger's
 /// fast path: both the integer mantissa, when at most 2^53, and the power of ten are exact doubles, so one
-/// correctly rounded multiplication or division gives the correctly rounded result). Other numbers are converted by
-/// <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>, which is also
-/// correctly rounded; either way the result equals <c>Utf8JsonReader.TryGetDouble</c>'s.
+/// correctly rounded multiplication or division gives the correctly rounded result). Other numbers of at most 19
+/// significant digits and a power of ten within ±64 are converted by Eisel-Lemire (<see cref="EiselLemire"/>), the
+/// rest by <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>; all three
+/// are correctly rounded, so the result equals <c>Utf8JsonReader.TryGetDouble</c>'s. The typical element of a float
+/// tensor (<c>0.14090730249881744</c>) is read by a SWAR fast path (<see cref="TryReadShortDecimal"/>), and the loop
+/// is compiled once per element type (<see cref="IElementReader"/>).
 /// </para>
 /// </summary>
 public static class JsonNumberArrayScanner
@@ -23,6 +29,21 @@ public static class JsonNumberArrayScanner
 
     // Deeper nesting is left to the general path (and System.Text.Json's own depth limit).
     private const int MaxDepth = 32;
+
+    // 10^0 to 10^8 as integers, for the mantissa of the short-decimal fast path.
+    private static readonly ulong[] Pow10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+    // The decimal exponents Eisel-Lemire takes here: for any 64-bit mantissa the value stays a normal double.
+    private const int MinLemireExponent = -64;
+    private const int MaxLemireExponent = 64;
+
+    /// <summary>
+    /// 5^q for q from <see cref="MinLemireExponent"/> to <see cref="MaxLemireExponent"/> as fast_float's table holds
+    /// it: two 64-bit words per q (high, low) of a 128-bit number with its top bit set. For q ≥ 0 the power of five
+    /// shifted (and truncated); for q &lt; 0 the reciprocal 2^b / 5^-q rounded up (b = z + 127 for q ≥ -27, where
+    /// 2^z is the smallest power of two ≥ 5^-q; b = 2z + 128, then truncated to 128 bits, below).
+    /// </summary>
+    private static readonly ulong[] PowersOfFive = ComputePowersOfFive();
 
     private static readonly double[] PowersOfTen =
     [
@@ -70,6 +91,46 @@ public static class JsonNumberArrayScanner
 
         var size = dataType.ElementSize();
         var buffer = new byte[count * size];
+
+        // The element type is settled once, outside the loop: each reader is a struct, so the JIT compiles the loop
+        // once per reader with its Read inlined. The specialised FP32 and FP64 readers store through a typed
+        // reference, which is the little-endian layout of a tensor's data only on a little-endian machine.
+        var scanned = (dataType, BitConverter.IsLittleEndian) switch
+        {
+            (TensorDataType.Fp32, true) => Fill(json, buffer, count, default(Fp32Reader), out length),
+            (TensorDataType.Fp64, true) => Fill(json, buffer, count, default(Fp64Reader), out length),
+            _ => Fill(json, buffer, count, new GeneralReader(dataType, size), out length),
+        };
+        if (!scanned)
+        {
+            length = 0;
+            return false;
+        }
+
+        tensor = Tensor.FromBytes(name, dataType, shape, buffer);
+        return true;
+    }
+
+    /// <summary>Reads one element: a JSON number at <c>start</c> into element <c>index</c> of the buffer.</summary>
+    private interface IElementReader
+    {
+        /// <summary>The index after the number, or -1 when the fast path cannot take it (the caller gives up).</summary>
+        /// <param name="json">The JSON.</param>
+        /// <param name="start">The number's first byte (not whitespace, a bracket or a comma).</param>
+        /// <param name="buffer">The tensor's bytes; <paramref name="index"/> is known to be below its element count.</param>
+        /// <param name="index">The element's index.</param>
+        int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index);
+    }
+
+    /// <summary>
+    /// The array's grammar: brackets, commas and whitespace around the numbers, which <typeparamref name="TReader"/>
+    /// reads into <paramref name="buffer"/>. False unless the array is well formed with exactly <paramref name="count"/>
+    /// numbers; <paramref name="length"/> is then the index after its closing ']'.
+    /// </summary>
+    private static bool Fill<TReader>(ReadOnlySpan<byte> json, Span<byte> buffer, long count, TReader reader, out int length)
+        where TReader : struct, IElementReader
+    {
+        length = 0;
         var written = 0L;
         var depth = 0;
         var expectValue = true; // after '[' or ','
@@ -134,11 +195,7 @@ public static class JsonNumberArrayScanner
                 return false;
             }
 
-            var next = dataType switch
-            {
-                TensorDataType.Fp32 or TensorDataType.Fp64 or TensorDataType.Fp16 or TensorDataType.Bf16 => ReadReal(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
-                _ => ReadInteger(json, i, dataType, buffer.AsSpan((int)(written * size), size)),
-            };
+            var next = reader.Read(json, i, buffer, written);
             if (next < 0)
             {
                 return false;
@@ -146,18 +203,201 @@ public static class JsonNumberArrayScanner
 
             i = next;
             written++;
+
+            // The common case, without the state machine: a ',' right after the number, at most one space (what
+            // Python's json.dumps writes), and the next number (a '-' or a digit; anything else goes round the loop).
+            while (written < count && (uint)(i + 2) < (uint)json.Length && json[i] == (byte)',')
+            {
+                var at = json[i + 1] == (byte)' ' ? i + 2 : i + 1;
+                if (!IsNumberStart(json[at]))
+                {
+                    break;
+                }
+
+                next = reader.Read(json, at, buffer, written);
+                if (next < 0)
+                {
+                    return false;
+                }
+
+                i = next;
+                written++;
+            }
+
             expectValue = false;
             afterOpen = false;
         }
 
-        if (written != count)
+        length = i;
+        return written == count;
+    }
+
+    private static bool IsNumberStart(byte c) => c == (byte)'-' || IsDigit(c);
+
+    /// <summary>Any numeric type, through <see cref="ReadReal"/> or <see cref="ReadInteger"/> and <see cref="TensorJson.TryWriteReal"/>.</summary>
+    private readonly struct GeneralReader(TensorDataType type, int size) : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
         {
-            return false;
+            var dest = buffer.Slice((int)(index * size), size);
+            return type is TensorDataType.Fp32 or TensorDataType.Fp64 or TensorDataType.Fp16 or TensorDataType.Bf16
+                ? ReadReal(json, start, type, dest)
+                : ReadInteger(json, start, type, dest);
+        }
+    }
+
+    /// <summary>
+    /// FP32: the short-decimal fast path, else the general scan; then <c>(float)value</c> with
+    /// <see cref="TensorJson.TryWriteReal"/>'s range check (a finite value that rounds to infinity is refused).
+    /// </summary>
+    private readonly struct Fp32Reader : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
+        {
+            var end = TryReadShortDecimal(json, start, out var value);
+            if (end < 0)
+            {
+                end = ReadDouble(json, start, out value);
+                if (end < 0)
+                {
+                    return -1;
+                }
+            }
+
+            // value is finite here (both ways of reading it ensure that), so infinity means out of FP32's range.
+            var single = (float)value;
+            if (float.IsInfinity(single))
+            {
+                return -1;
+            }
+
+            // index < the element count, and buffer holds exactly that many floats.
+            Unsafe.Add(ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(buffer)), (nint)index) = single;
+            return end;
+        }
+    }
+
+    /// <summary>FP64: the short-decimal fast path, else the general scan; the double as it is.</summary>
+    private readonly struct Fp64Reader : IElementReader
+    {
+        public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
+        {
+            var end = TryReadShortDecimal(json, start, out var value);
+            if (end < 0)
+            {
+                end = ReadDouble(json, start, out value);
+                if (end < 0)
+                {
+                    return -1;
+                }
+            }
+
+            // index < the element count, and buffer holds exactly that many doubles.
+            Unsafe.Add(ref Unsafe.As<byte, double>(ref MemoryMarshal.GetReference(buffer)), (nint)index) = value;
+            return end;
+        }
+    }
+
+    /// <summary>
+    /// The typical element of a float tensor, <c>-?d.ddd…</c> (one integer digit, 1 to 18 fraction digits, no
+    /// exponent: what a client writes for a float in (-10, 10), e.g. <c>0.14090730249881744</c>, the shortest
+    /// round-trip form of a float widened to double), read with two 8-byte loads and at most two single digits
+    /// instead of <see cref="Scan"/>; the index after it, or -1 when the number is not of that form (or too close to the
+    /// end of <paramref name="json"/> for the loads), and the caller reads it the general way. The value is what
+    /// <see cref="ReadDouble"/> gives: the same mantissa (all the digits as an integer, at most 19 of them, so exact)
+    /// over the same power of ten, converted the same way.
+    /// </summary>
+    private static int TryReadShortDecimal(ReadOnlySpan<byte> json, int start, out double value)
+    {
+        value = 0;
+
+        // Room for the sign, the digit, the point, two 8-byte loads and two more digits after it, and the byte after
+        // those: nothing below reads past the end.
+        if (start > json.Length - 22)
+        {
+            return -1;
         }
 
-        tensor = Tensor.FromBytes(name, dataType, shape, buffer);
-        length = i;
-        return true;
+        ref var first = ref MemoryMarshal.GetReference(json);
+        var negative = Unsafe.Add(ref first, start) == (byte)'-';
+        var at = negative ? start + 1 : start;
+        var digit = (uint)(Unsafe.Add(ref first, at) - '0');
+        if (digit > 9 || Unsafe.Add(ref first, at + 1) != (byte)'.')
+        {
+            return -1;
+        }
+
+        // The fraction's first eight bytes; the number of digits it starts with is the index of the lowest non-digit.
+        var end = at + 2;
+        var word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, end));
+        var nonDigits = NonDigits(word);
+        ulong mantissa;
+        if (nonDigits != 0)
+        {
+            var digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
+            if (digits == 0)
+            {
+                return -1; // "1." or "1.e5": the general scan refuses it
+            }
+
+            mantissa = (digit * Pow10[digits]) + LeadingDigits(word, digits);
+            end += digits;
+        }
+        else
+        {
+            // Eight digits and maybe more: the next eight bytes.
+            mantissa = (digit * 100_000_000UL) + EightDigits(word);
+            end += 8;
+            word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref first, end));
+            nonDigits = NonDigits(word);
+            if (nonDigits != 0)
+            {
+                var digits = BitOperations.TrailingZeroCount(nonDigits) >> 3;
+                mantissa = (mantissa * Pow10[digits]) + (digits == 0 ? 0 : LeadingDigits(word, digits));
+                end += digits;
+            }
+            else
+            {
+                // Sixteen fraction digits (17 with the integer digit, < 10^17) and up to two more, so that the
+                // mantissa has at most 19 digits; a third is left to the general scan.
+                mantissa = (mantissa * 100_000_000UL) + EightDigits(word);
+                end += 8;
+                for (var extra = 0; extra < 2; extra++)
+                {
+                    var d = (uint)(Unsafe.Add(ref first, end) - '0');
+                    if (d > 9)
+                    {
+                        break;
+                    }
+
+                    mantissa = (mantissa * 10) + d;
+                    end++;
+                }
+
+                if (IsDigit(Unsafe.Add(ref first, end)))
+                {
+                    return -1;
+                }
+            }
+        }
+
+        // end <= at + 20 <= start + 21, within the window checked above.
+        var after = Unsafe.Add(ref first, end);
+        if (after == (byte)'.' || (after | 0x20) == (byte)'e')
+        {
+            return -1; // an exponent follows (or a second point, which the general scan refuses)
+        }
+
+        // As ReadDouble converts: Clinger's fast path when the mantissa is at most 2^53 (10^digits, digits <= 18, is an
+        // exact double), else Eisel-Lemire (a mantissa above 2^53 is not zero, and -18 is within its range).
+        var fractionDigits = end - at - 2;
+        value = mantissa <= MaxExactMantissa ? mantissa / PowersOfTen[fractionDigits] : EiselLemire(mantissa, -fractionDigits);
+        if (negative)
+        {
+            value = -value;
+        }
+
+        return end;
     }
 
     private static int SkipWhitespace(ReadOnlySpan<byte> json, int i)
@@ -173,15 +413,33 @@ public static class JsonNumberArrayScanner
     /// <summary>Reads one JSON number at <paramref name="start"/> into <paramref name="dest"/>; the index after it, or -1.</summary>
     private static int ReadReal(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
     {
+        var end = ReadDouble(json, start, out var value);
+        return end >= 0 && TensorJson.TryWriteReal(value, type, dest) ? end : -1;
+    }
+
+    /// <summary>
+    /// Reads one JSON number at <paramref name="start"/> as a (finite) double, correctly rounded; the index after
+    /// it, or -1 when it is not a JSON number or is beyond a double's range.
+    /// </summary>
+    private static int ReadDouble(ReadOnlySpan<byte> json, int start, out double value)
+    {
         if (!Scan(json, start, out var end, out var negative, out var mantissa, out var exponent, out var exact, out _))
         {
+            value = 0;
             return -1;
         }
 
-        double value;
         if (exact && mantissa <= MaxExactMantissa && exponent is >= -22 and <= 22)
         {
             value = exponent < 0 ? mantissa / PowersOfTen[-exponent] : mantissa * PowersOfTen[exponent];
+            if (negative)
+            {
+                value = -value;
+            }
+        }
+        else if (exact && mantissa != 0 && exponent is >= MinLemireExponent and <= MaxLemireExponent)
+        {
+            value = EiselLemire(mantissa, exponent);
             if (negative)
             {
                 value = -value;
@@ -192,7 +450,65 @@ public static class JsonNumberArrayScanner
             return -1;
         }
 
-        return TensorJson.TryWriteReal(value, type, dest) ? end : -1;
+        return end;
+    }
+
+    /// <summary>
+    /// The correctly rounded double nearest to <paramref name="w"/> × 10^<paramref name="q"/>, for a nonzero
+    /// <paramref name="w"/> (all the digits, not truncated) and <paramref name="q"/> within
+    /// [<see cref="MinLemireExponent"/>, <see cref="MaxLemireExponent"/>], a range in which the result is always a
+    /// normal double. The Eisel-Lemire algorithm as fast_float implements it (<c>compute_float</c> and
+    /// <c>compute_product_approximation</c> in fast_float's decimal_to_binary.h): w, normalised so that its top bit is
+    /// set, times a 128-bit approximation of 5^q (<see cref="PowersOfFive"/>) gives the 55 leading bits of the
+    /// product, and with them the rounded 53-bit significand; the power of two comes from q·log2(10). For an
+    /// untruncated w the 128-bit product always decides the rounding (Mushtak and Lemire, "Fast number parsing without
+    /// fallback", 2023), so there is no fallback.
+    /// </summary>
+    private static double EiselLemire(ulong w, int q)
+    {
+        var lz = BitOperations.LeadingZeroCount(w);
+        w <<= lz;
+        var index = 2 * (q - MinLemireExponent);
+        var high = Math.BigMul(w, PowersOfFive[index], out var low);
+
+        // Only when the bits below the 55 used might change by a carry from further down: the next 64 bits of 5^q.
+        const ulong precisionMask = ulong.MaxValue >> 55;
+        if ((high & precisionMask) == precisionMask)
+        {
+            var secondHigh = Math.BigMul(w, PowersOfFive[index + 1], out _);
+            low += secondHigh;
+            if (secondHigh > low)
+            {
+                high++;
+            }
+        }
+
+        // The product's top bit is bit 127 or 126; keep 54 bits (one more than the significand, for rounding).
+        var upperBit = (int)(high >> 63);
+        var shift = upperBit + 64 - 52 - 3;
+        var significand = high >> shift;
+
+        // floor(q · log2(10)) + 63 (152170 + 65536 = 2^16 · log2(10), rounded), plus the normalisation, biased by 1023.
+        var power2 = (((152170 + 65536) * q) >> 16) + 63 + upperBit - lz + 1023;
+
+        // Bit 0 of the 54 kept bits is the rounding bit: adding it below rounds half up. An exact tie (rounding bit set,
+        // nothing below it in the product: possible only for q in [-4, 23]) with an even significand (bit 1 clear)
+        // must round down to that even significand instead, so the rounding bit is cleared first.
+        if (low <= 1 && q is >= -4 and <= 23 && (significand & 3) == 1 && (significand << shift) == high)
+        {
+            significand &= ~1UL;
+        }
+
+        significand += significand & 1;
+        significand >>= 1;
+        if (significand >= 2UL << 52)
+        {
+            significand = 1UL << 52; // rounding carried into a new bit: 2^53 is 2^52 of the next binade
+            power2++;
+        }
+
+        significand &= ~(1UL << 52);
+        return BitConverter.UInt64BitsToDouble(significand | ((ulong)power2 << 52));
     }
 
     private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
@@ -399,8 +715,24 @@ public static class JsonNumberArrayScanner
 
     // A byte is a digit when neither adding 0x46 (c > '9') nor subtracting 0x30 (c < '0') sets its top bit. The lowest
     // byte that is not a digit is computed without a carry or borrow from below, so it always shows.
-    private static bool AreEightDigits(ulong word) =>
-        (((word + 0x4646464646464646UL) | (word - 0x3030303030303030UL)) & 0x8080808080808080UL) == 0;
+    private static bool AreEightDigits(ulong word) => NonDigits(word) == 0;
+
+    /// <summary>
+    /// The top bit of every byte of <paramref name="word"/> that is not an ASCII digit, as <see cref="AreEightDigits"/>
+    /// computes it. Above the lowest non-digit a carry or borrow may mark digits too, so only the lowest set bit is
+    /// meaningful: its trailing zero count divided by eight is the number of digits the word starts with.
+    /// </summary>
+    private static ulong NonDigits(ulong word) =>
+        ((word + 0x4646464646464646UL) | (word - 0x3030303030303030UL)) & 0x8080808080808080UL;
+
+    /// <summary>
+    /// The value of the first <paramref name="count"/> (1 to 7) digits of <paramref name="word"/> (its lowest bytes).
+    /// Shifting left by 8 * (8 - count) bits drops the bytes after them and moves them to the top, so they become the
+    /// last digits of an eight-digit number; the 8 - count bytes that come in at the bottom are zeros, which the ORed
+    /// '0's (0x30 in each of the lowest 8 - count bytes) turn into leading '0' digits. Then <see cref="EightDigits"/>.
+    /// </summary>
+    private static ulong LeadingDigits(ulong word, int count) =>
+        EightDigits((word << ((8 - count) * 8)) | (0x3030303030303030UL >> (count * 8)));
 
     private static bool AreFourDigits(uint word) =>
         (((word + 0x46464646U) | (word - 0x30303030U)) & 0x80808080U) == 0;
@@ -420,6 +752,52 @@ public static class JsonNumberArrayScanner
         word -= 0x30303030U;
         word = (word * 10) + (word >> 8);
         return ((word & 0xFF) * 100UL) + ((word >> 16) & 0xFF);
+    }
+
+    private static ulong[] ComputePowersOfFive()
+    {
+        var table = new ulong[2 * (MaxLemireExponent - MinLemireExponent + 1)];
+        var two128 = BigInteger.One << 128;
+        var two127 = BigInteger.One << 127;
+        for (var q = MinLemireExponent; q <= MaxLemireExponent; q++)
+        {
+            BigInteger c;
+            if (q >= 0)
+            {
+                c = BigInteger.Pow(5, q);
+                while (c < two127)
+                {
+                    c <<= 1;
+                }
+
+                while (c >= two128)
+                {
+                    c >>= 1;
+                }
+            }
+            else
+            {
+                var power5 = BigInteger.Pow(5, -q);
+                var z = 0;
+                while ((BigInteger.One << z) < power5)
+                {
+                    z++;
+                }
+
+                var b = q >= -27 ? z + 127 : (2 * z) + 128;
+                c = ((BigInteger.One << b) / power5) + 1;
+                while (c >= two128)
+                {
+                    c >>= 1;
+                }
+            }
+
+            var i = 2 * (q - MinLemireExponent);
+            table[i] = (ulong)(c >> 64);
+            table[i + 1] = (ulong)(c & ulong.MaxValue);
+        }
+
+        return table;
     }
 
     private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
