@@ -63,7 +63,7 @@ internal static class InferenceHttp
             RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
             if (lease.Version.Scheduler?.CheckCapacity() is { } full)
             {
-                await WriteRefusalAsync(http, statusOf, full);
+                await WriteInferenceErrorAsync(http, statusOf, full);
                 return;
             }
 
@@ -71,7 +71,7 @@ internal static class InferenceHttp
         }
         catch (InferenceException ex) when (!aborted.IsCancellationRequested)
         {
-            await WriteRefusalAsync(http, statusOf, ex);
+            await WriteInferenceErrorAsync(http, statusOf, ex);
         }
         catch (RequestTooLargeException ex)
         {
@@ -88,7 +88,8 @@ internal static class InferenceHttp
         }
     }
 
-    private static Task WriteRefusalAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)
+    /// <summary>An <see cref="InferenceException"/> as the protocol's error answer; a full queue adds <c>Retry-After</c>.</summary>
+    private static Task WriteInferenceErrorAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)
     {
         if (ex.Code == InferenceErrorCode.ResourceExhausted && !http.Response.HasStarted)
         {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Server CPU time per request: starts one server (AiServe, or the bare-Kestrel ceiling), warms it up, then runs one
+# closed-loop aiserve-bench step and divides the server process's CPU time (utime + stime from /proc/PID/stat) over
+# that step by the requests answered. Unlike throughput, this does not count the load generator's share of the cores.
+#   bash tests/AiServe.Benchmarks/server-cpu.sh KIND REPO MODEL CONCURRENCY DURATION_S [NAME=VALUE ...]
+# KIND: aiserve or ceiling. NAME=VALUE: environment for the server (e.g. DOTNET_gcServer=0). BENCH_ARGS in the
+# environment adds aiserve-bench options (e.g. BENCH_ARGS="--batch 8"). Builds must be current (Release).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+KIND=$1; REPO=$2; MODEL=$3; CONC=$4; DUR=$5; shift 5
+PORT=${PORT:-18641}
+if [ "$KIND" = ceiling ]; then
+  env "$@" dotnet tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll ceiling --urls "http://127.0.0.1:$PORT" --models "$REPO" >/dev/null 2>&1 &
+else
+  env "$@" dotnet src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll --urls "http://127.0.0.1:$PORT" --models "$REPO" >/dev/null 2>&1 &
+fi
+SP=$!
+trap 'kill $SP 2>/dev/null || true' EXIT
+for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.5; done
+BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
+# shellcheck disable=SC2086
+"$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --concurrency "$CONC" --duration 6 --warmup 1 ${BENCH_ARGS:-} >/dev/null
+t0=$(awk '{print $14 + $15}' "/proc/$SP/stat")
+# shellcheck disable=SC2086
+LINE=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --concurrency "$CONC" --duration "$DUR" --warmup 0 ${BENCH_ARGS:-} | grep "concurrency  " | head -1)
+t1=$(awk '{print $14 + $15}' "/proc/$SP/stat")
+TICK=$(getconf CLK_TCK)
+N=$(echo "$LINE" | grep -o '[0-9]* ok' | grep -o '[0-9]*')
+echo "$KIND $MODEL c$CONC: $(echo "$LINE" | awk '{print $3}') infer/s, $N requests, server CPU $(( (t1 - t0) * 1000000 / TICK / N )) us/request, RSS $(awk '/VmRSS/ {print $2}' "/proc/$SP/status") kB"
