@@ -254,14 +254,10 @@ public static class JsonNumberArrayScanner
     {
         public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
         {
-            var end = TryReadShortDecimal(json, start, out var value);
+            var end = ReadAnyDouble(json, start, out var value);
             if (end < 0)
             {
-                end = ReadDouble(json, start, out value);
-                if (end < 0)
-                {
-                    return -1;
-                }
+                return -1;
             }
 
             // value is finite here (both ways of reading it ensure that), so infinity means out of FP32's range.
@@ -277,19 +273,23 @@ public static class JsonNumberArrayScanner
         }
     }
 
+    /// <summary>One number as a double: the short-decimal fast path, else the general scan; the index after it, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadAnyDouble(ReadOnlySpan<byte> json, int start, out double value)
+    {
+        var end = TryReadShortDecimal(json, start, out value);
+        return end >= 0 ? end : ReadDouble(json, start, out value);
+    }
+
     /// <summary>FP64: the short-decimal fast path, else the general scan; the double as it is.</summary>
     private readonly struct Fp64Reader : IElementReader
     {
         public int Read(ReadOnlySpan<byte> json, int start, Span<byte> buffer, long index)
         {
-            var end = TryReadShortDecimal(json, start, out var value);
+            var end = ReadAnyDouble(json, start, out var value);
             if (end < 0)
             {
-                end = ReadDouble(json, start, out value);
-                if (end < 0)
-                {
-                    return -1;
-                }
+                return -1;
             }
 
             // index < the element count, and buffer holds exactly that many doubles.
