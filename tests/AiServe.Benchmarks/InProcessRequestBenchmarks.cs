@@ -1,10 +1,12 @@
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
 using AiServe.Client;
 using AiServe.Server.Hosting;
 using AiServe.Server.Telemetry;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +28,8 @@ public class InProcessRequestBenchmarks
     private WebApplication _ceiling = null!;
     private HttpClient _aiserveClient = null!;
     private HttpClient _ceilingClient = null!;
+    private TestServer _aiserveServer = null!;
+    private TestServer _ceilingServer = null!;
     private EncodedInferRequest _json = null!;
     private EncodedInferRequest _binary = null!;
     private string _path = "";
@@ -60,11 +64,15 @@ public class InProcessRequestBenchmarks
         _ceiling.StartAsync().GetAwaiter().GetResult();
         _ceilingClient = _ceiling.GetTestClient();
         WaitReady(_ceilingClient);
+        _aiserveServer = _aiserve.Server;
+        _ceilingServer = _ceiling.GetTestServer();
 
         // Both must answer 200 to the bodies measured.
         Post(_aiserveClient, _json).GetAwaiter().GetResult();
         Post(_aiserveClient, _binary).GetAwaiter().GetResult();
         Post(_ceilingClient, _json).GetAwaiter().GetResult();
+        Send(_aiserveServer, _json).GetAwaiter().GetResult();
+        Send(_ceilingServer, _json).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -85,6 +93,31 @@ public class InProcessRequestBenchmarks
 
     [Benchmark(Description = "AiServe: binary extension")]
     public Task<int> AiServeBinary() => Post(_aiserveClient, _binary);
+
+    // Without HttpClient and its message handler: the HttpContext goes straight into the server's pipeline
+    // (TestServer.SendAsync), so less of the time is the test host's and more the server's own.
+    [Benchmark(Description = "ceiling, context straight into the pipeline")]
+    public Task<int> CeilingPipeline() => Send(_ceilingServer, _json);
+
+    [Benchmark(Description = "AiServe: JSON, context straight into the pipeline")]
+    public Task<int> AiServeJsonPipeline() => Send(_aiserveServer, _json);
+
+    private async Task<int> Send(TestServer server, EncodedInferRequest body)
+    {
+        var context = await server.SendAsync(c =>
+        {
+            c.Request.Method = HttpMethods.Post;
+            c.Request.Path = _path;
+            c.Request.ContentType = "application/json";
+            c.Request.ContentLength = body.Body.Length;
+            c.Request.Body = MemoryMarshal.TryGetArray(body.Body, out var segment)
+                ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+                : new MemoryStream(body.Body.ToArray(), writable: false);
+        });
+        return context.Response.StatusCode == StatusCodes.Status200OK
+            ? context.Response.StatusCode
+            : throw new InvalidOperationException($"{_path} answered {context.Response.StatusCode}");
+    }
 
     private static void WaitReady(HttpClient client)
     {
