@@ -56,6 +56,7 @@ internal sealed class RequestLogMiddleware
         }
 
         var activity = Activity.Current;
+        var traceId = activity?.TraceId ?? default; // parsed from the activity's hex id on every read: read once
         var model = RequestLogContext.Model(http);
         var version = RequestLogContext.Version(http);
         var path = http.Features.Get<IHttpRequestFeature>()?.Path;
@@ -70,7 +71,7 @@ internal sealed class RequestLogMiddleware
         {
             [RequestLogLine.Model] = model is null ? Dash : new ScalarValue(model),
             [RequestLogLine.ModelVersion] = version is null ? Dash : new ScalarValue(version),
-            [RequestLogLine.TraceId] = new ScalarValue(activity?.TraceId.ToHexString() ?? http.TraceIdentifier),
+            [RequestLogLine.TraceId] = new ScalarValue(activity is null ? http.TraceIdentifier : traceId.ToHexString()),
             [RequestLogLine.RequestMethod] = new ScalarValue(http.Request.Method),
             [RequestLogLine.RequestPath] = new ScalarValue(path),
             [RequestLogLine.StatusCode] = statusCode == 200 ? Status200 : new ScalarValue(statusCode),
@@ -85,7 +86,7 @@ internal sealed class RequestLogMiddleware
             exception,
             RequestLogLine.Template,
             properties,
-            activity?.TraceId ?? default,
+            traceId,
             activity?.SpanId ?? default));
         return false;
     }
