@@ -19,8 +19,8 @@ namespace AiServe.Core.Inference;
 /// significant digits and a power of ten within ±64 are converted by Eisel-Lemire (<see cref="EiselLemire"/>), the
 /// rest by <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>; all three
 /// are correctly rounded, so the result equals <c>Utf8JsonReader.TryGetDouble</c>'s. The typical element of a float
-/// tensor (<c>0.14090730249881744</c>) is read by a SWAR fast path (<see cref="TryReadShortDecimal"/>), and the loop
-/// is compiled once per element type (<see cref="IElementReader"/>).
+/// tensor (<c>0.14090730249881744</c>) is read by a SWAR fast path (<see cref="TryReadShortDecimal"/>), and FP32 and
+/// FP64 get a loop compiled for their type (<see cref="IElementReader"/>); the other types share one general reader.
 /// </para>
 /// </summary>
 public static class JsonNumberArrayScanner
@@ -81,12 +81,7 @@ public static class JsonNumberArrayScanner
                 return false;
             }
 
-            count *= d;
-        }
-
-        if (count > json.Length)
-        {
-            return false;
+            count *= d; // at most json.Length, by the check above
         }
 
         var size = dataType.ElementSize();
@@ -514,7 +509,7 @@ public static class JsonNumberArrayScanner
     private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
     {
         if (!Scan(json, start, out var end, out var negative, out var magnitude, out var exponent, out var exact, out var integral)
-            || !integral || !exact || exponent != 0)
+            || !integral || !exact)
         {
             return -1;
         }
@@ -537,34 +532,7 @@ public static class JsonNumberArrayScanner
         }
 
         var value = negative ? (long)(0UL - magnitude) : (long)magnitude;
-        switch (type)
-        {
-            case TensorDataType.UInt8 when value is >= byte.MinValue and <= byte.MaxValue:
-                dest[0] = (byte)value;
-                break;
-            case TensorDataType.Int8 when value is >= sbyte.MinValue and <= sbyte.MaxValue:
-                dest[0] = (byte)(sbyte)value;
-                break;
-            case TensorDataType.UInt16 when value is >= ushort.MinValue and <= ushort.MaxValue:
-                BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)value);
-                break;
-            case TensorDataType.Int16 when value is >= short.MinValue and <= short.MaxValue:
-                BinaryPrimitives.WriteInt16LittleEndian(dest, (short)value);
-                break;
-            case TensorDataType.UInt32 when value is >= uint.MinValue and <= uint.MaxValue:
-                BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)value);
-                break;
-            case TensorDataType.Int32 when value is >= int.MinValue and <= int.MaxValue:
-                BinaryPrimitives.WriteInt32LittleEndian(dest, (int)value);
-                break;
-            case TensorDataType.Int64:
-                BinaryPrimitives.WriteInt64LittleEndian(dest, value);
-                break;
-            default:
-                return -1;
-        }
-
-        return end;
+        return TensorJson.TryWriteInteger(value, type, dest) ? end : -1;
     }
 
     /// <summary>

@@ -218,10 +218,46 @@ public static class TensorJson
     }
 
     /// <summary>
+    /// Narrows a decoded integer to a signed or unsigned integer element type up to 32 bits, or INT64, and writes it
+    /// to <paramref name="dest"/>. False, writing nothing, when the value is outside the type's range (or the type is
+    /// not one of those). Both decoding paths (<see cref="JsonNumberArrayScanner"/> too) narrow this way.
+    /// </summary>
+    internal static bool TryWriteInteger(long value, TensorDataType type, Span<byte> dest)
+    {
+        switch (type)
+        {
+            case TensorDataType.UInt8 when value is >= byte.MinValue and <= byte.MaxValue:
+                dest[0] = (byte)value;
+                return true;
+            case TensorDataType.Int8 when value is >= sbyte.MinValue and <= sbyte.MaxValue:
+                dest[0] = (byte)(sbyte)value;
+                return true;
+            case TensorDataType.UInt16 when value is >= ushort.MinValue and <= ushort.MaxValue:
+                BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)value);
+                return true;
+            case TensorDataType.Int16 when value is >= short.MinValue and <= short.MaxValue:
+                BinaryPrimitives.WriteInt16LittleEndian(dest, (short)value);
+                return true;
+            case TensorDataType.UInt32 when value is >= uint.MinValue and <= uint.MaxValue:
+                BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)value);
+                return true;
+            case TensorDataType.Int32 when value is >= int.MinValue and <= int.MaxValue:
+                BinaryPrimitives.WriteInt32LittleEndian(dest, (int)value);
+                return true;
+            case TensorDataType.Int64:
+                BinaryPrimitives.WriteInt64LittleEndian(dest, value);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
     /// Narrows a decoded number to a floating-point element type (FP16, BF16, FP32, FP64) and writes it to
     /// <paramref name="dest"/>. False, writing nothing, when a finite value is beyond the type's largest finite value:
     /// that is an error, not a silent infinity (infinities are sent as the strings "Infinity" / "-Infinity").
-    /// The one conversion of both decoding paths (<see cref="JsonNumberArrayScanner"/> too), so they give the same bits.
+    /// Both decoding paths convert this way (<see cref="JsonNumberArrayScanner"/>'s FP32 and FP64 readers inline the
+    /// same two cases), so they give the same bits.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     internal static bool TryWriteReal(double value, TensorDataType type, Span<byte> dest)
@@ -369,26 +405,13 @@ public static class TensorJson
                         _ => throw Invalid($"input '{name}' of datatype BOOL must hold true or false, found {Describe(r.TokenType)}"),
                     };
                     break;
-                case TensorDataType.UInt8:
-                    dest[0] = (byte)Integer(ref r, name, byte.MinValue, byte.MaxValue);
-                    break;
-                case TensorDataType.Int8:
-                    dest[0] = (byte)(sbyte)Integer(ref r, name, sbyte.MinValue, sbyte.MaxValue);
-                    break;
-                case TensorDataType.UInt16:
-                    BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)Integer(ref r, name, ushort.MinValue, ushort.MaxValue));
-                    break;
-                case TensorDataType.Int16:
-                    BinaryPrimitives.WriteInt16LittleEndian(dest, (short)Integer(ref r, name, short.MinValue, short.MaxValue));
-                    break;
-                case TensorDataType.UInt32:
-                    BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)Integer(ref r, name, uint.MinValue, uint.MaxValue));
-                    break;
-                case TensorDataType.Int32:
-                    BinaryPrimitives.WriteInt32LittleEndian(dest, (int)Integer(ref r, name, int.MinValue, int.MaxValue));
-                    break;
-                case TensorDataType.Int64:
-                    BinaryPrimitives.WriteInt64LittleEndian(dest, Integer(ref r, name, long.MinValue, long.MaxValue));
+                case TensorDataType.UInt8 or TensorDataType.Int8 or TensorDataType.UInt16 or TensorDataType.Int16
+                    or TensorDataType.UInt32 or TensorDataType.Int32 or TensorDataType.Int64:
+                    if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var integer) || !TryWriteInteger(integer, type, dest))
+                    {
+                        throw NotInRange(ref r, name, type.ToWireName());
+                    }
+
                     break;
                 case TensorDataType.UInt64:
                     if (r.TokenType != JsonTokenType.Number || !r.TryGetUInt64(out var u64))
@@ -413,15 +436,6 @@ public static class TensorJson
             Written++;
         }
 
-        private readonly long Integer(ref Utf8JsonReader r, string name, long min, long max)
-        {
-            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var value) || value < min || value > max)
-            {
-                throw NotInRange(ref r, name, type.ToWireName());
-            }
-
-            return value;
-        }
 
         private static double Real(ref Utf8JsonReader r, string name)
         {
