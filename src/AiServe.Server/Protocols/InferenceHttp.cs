@@ -6,7 +6,8 @@ using AiServe.Server.Telemetry;
 namespace AiServe.Server.Protocols;
 
 /// <summary>
-/// What every protocol's inference handler does the same way: parse the version segment, and turn failures into
+/// What every protocol's inference handler does the same way: read the version or label from the route, resolve
+/// the version and hold it for the request, refuse at once when its queue is full, and turn failures into
 /// <c>{"error": "..."}</c> answers with the protocol's own status for each error code. Both the V2 protocol and TF
 /// Serving use that error body; only the status mapping differs.
 /// </summary>
@@ -40,8 +41,19 @@ internal static class InferenceHttp
     /// read these from the route only: bound as handler parameters, a route without the segment would take it from
     /// the query string instead (<c>/v2/models/m/infer?version=1</c>), which neither protocol has.
     /// </summary>
-    public static string? RouteValue(HttpContext http, string name) =>
+    private static string? RouteValue(HttpContext http, string name) =>
         http.Request.RouteValues.TryGetValue(name, out var value) ? value as string : null;
+
+    /// <summary>
+    /// The <c>{version}</c> and <c>{label}</c> the request's route addresses (null when it has none), also told to the
+    /// request log with the model's name.
+    /// </summary>
+    public static (string? Version, string? Label) Addressed(HttpContext http, string model)
+    {
+        var (version, label) = (RouteValue(http, "version"), RouteValue(http, "label"));
+        RequestLogContext.SetModel(http, model, version ?? label);
+        return (version, label);
+    }
 
     /// <summary>
     /// Runs an inference handler on the version a request addresses (the route's <c>{version}</c> or
@@ -57,8 +69,7 @@ internal static class InferenceHttp
         var aborted = http.RequestAborted;
         try
         {
-            var (version, label) = (RouteValue(http, "version"), RouteValue(http, "label"));
-            RequestLogContext.SetModel(http, model, version ?? label);
+            var (version, label) = Addressed(http, model);
             using var lease = manager.Acquire(model, ParseVersion(version), label);
             RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
             if (lease.Version.Scheduler?.CheckCapacity() is { } full)

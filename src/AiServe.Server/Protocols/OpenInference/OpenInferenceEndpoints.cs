@@ -4,7 +4,6 @@ using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Core.Scheduling;
 using AiServe.Server.Hosting;
-using AiServe.Server.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -67,8 +66,7 @@ internal static class OpenInferenceEndpoints
 
     private static Results<Ok<V2ModelMetadata>, JsonHttpResult<V2Error>> ModelMetadata(HttpContext http, string model, ModelManager manager)
     {
-        var version = InferenceHttp.RouteValue(http, "version");
-        RequestLogContext.SetModel(http, model, version);
+        var (version, _) = InferenceHttp.Addressed(http, model);
         try
         {
             var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version));
@@ -93,8 +91,7 @@ internal static class OpenInferenceEndpoints
 
     private static Results<Ok<V2ModelReady>, JsonHttpResult<V2ModelReady>, JsonHttpResult<V2Error>> ModelReady(HttpContext http, string model, ModelManager manager)
     {
-        var version = InferenceHttp.RouteValue(http, "version");
-        RequestLogContext.SetModel(http, model, version);
+        var (version, _) = InferenceHttp.Addressed(http, model);
         try
         {
             var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version));

@@ -5,7 +5,6 @@ using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Core.Scheduling;
 using AiServe.Server.Hosting;
-using AiServe.Server.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -36,12 +35,10 @@ internal static class TfServingEndpoints
                 ? "Classify examples (models with a classification pipeline): top-k [label, score] pairs per example"
                 : "Regress examples (models with a regression or rating pipeline): one value per example";
             var name = char.ToUpperInvariant(method[0]) + method[1..];
-            v1.MapPost($"/{{model}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
-                .WithName($"Tf{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
-                .WithName($"TfVersion{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o))
-                .WithName($"TfLabel{name}").WithSummary(summary);
+            var handler = (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o);
+            v1.MapPost($"/{{model}}:{method}", handler).WithName($"Tf{name}").WithSummary(summary);
+            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", handler).WithName($"TfVersion{name}").WithSummary(summary);
+            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", handler).WithName($"TfLabel{name}").WithSummary(summary);
         }
 
         return v1;
@@ -56,8 +53,7 @@ internal static class TfServingEndpoints
 
     private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
-        var (version, label) = (InferenceHttp.RouteValue(http, "version"), InferenceHttp.RouteValue(http, "label"));
-        RequestLogContext.SetModel(http, model, version ?? label);
+        var (version, label) = InferenceHttp.Addressed(http, model);
         try
         {
             var served = manager.Find(model) ?? throw new InferenceException(InferenceErrorCode.NotFound, $"Could not find any versions of model {model}");
@@ -74,8 +70,7 @@ internal static class TfServingEndpoints
 
     private static Results<JsonHttpResult<JsonObject>, JsonHttpResult<TfError>> Metadata(HttpContext http, string model, ModelManager manager)
     {
-        var (version, label) = (InferenceHttp.RouteValue(http, "version"), InferenceHttp.RouteValue(http, "label"));
-        RequestLogContext.SetModel(http, model, version ?? label);
+        var (version, label) = InferenceHttp.Addressed(http, model);
         try
         {
             var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version), label);
