@@ -19,24 +19,28 @@ public sealed record ServedModel(
     /// <summary>Version labels of the configuration being served.</summary>
     public IReadOnlyDictionary<string, long> Labels => Config?.Labels ?? ImmutableDictionary<string, long>.Empty;
 
-    // The versions newest first, built once per Versions instance and asked on every request that names no version
-    // (enumerating the immutable sorted dictionary in reverse costs ~100 ns and ~200 B each time). A record copied
-    // by `with` carries the cache of its source's Versions, hence the reference check.
-    private VersionOrder? _order;
+    // The versions newest first, built with Versions (the constructor, and `with` through the init accessor) and walked
+    // on every request that names no version (enumerating the immutable sorted dictionary in reverse costs ~100 ns and
+    // ~200 B each time). Only the order is kept: a version's state changes while it is served.
+    private readonly ModelVersion[] _newestFirst = NewestFirst(Versions);
+
+    /// <summary>The versions, by number.</summary>
+    public ImmutableSortedDictionary<long, ModelVersion> Versions
+    {
+        get;
+        init
+        {
+            field = value;
+            _newestFirst = NewestFirst(value);
+        }
+    } = Versions;
 
     /// <summary>The highest ready version, or null.</summary>
     public ModelVersion? LatestReady
     {
         get
         {
-            var order = Volatile.Read(ref _order);
-            if (order is null || !ReferenceEquals(order.Of, Versions))
-            {
-                order = new VersionOrder(Versions, [.. Versions.Values.Reverse()]);
-                Volatile.Write(ref _order, order);
-            }
-
-            foreach (var version in order.NewestFirst)
+            foreach (var version in _newestFirst)
             {
                 if (version.State == ModelVersionState.Ready)
                 {
@@ -48,10 +52,5 @@ public sealed record ServedModel(
         }
     }
 
-    private sealed class VersionOrder(ImmutableSortedDictionary<long, ModelVersion> of, ModelVersion[] newestFirst)
-    {
-        public ImmutableSortedDictionary<long, ModelVersion> Of { get; } = of;
-
-        public ModelVersion[] NewestFirst { get; } = newestFirst;
-    }
+    private static ModelVersion[] NewestFirst(ImmutableSortedDictionary<long, ModelVersion> versions) => [.. versions.Values.Reverse()];
 }

@@ -21,7 +21,7 @@ public sealed class ServedModelTests
         var model = Model(one, Version(2, ModelVersionState.Unavailable), Version(3, ModelVersionState.Loading));
 
         Assert.Same(one, model.LatestReady);
-        Assert.Same(one, model.LatestReady); // the second read comes from the cached order
+        Assert.Same(one, model.LatestReady); // the second read walks the same order
     }
 
     [Fact]
