@@ -43,6 +43,9 @@ internal sealed class NumericFeature : IFeatureStep
         _scale = config.Scale is { } scale ? Scale.From(scale, $"{path}.scale") : Scale.Identity;
     }
 
+    /// <summary>Whether out-of-range values are flagged (and kept) rather than clipped.</summary>
+    public bool FlagsOutliers => _outliers?.Method == "flag";
+
     public string Name { get; }
 
     public int Width => 1;

@@ -28,7 +28,7 @@ internal sealed class TabularPreprocessor
         }
 
         _encodedWidth = _features.Sum(f => f.Width);
-        _flagsOutliers = config.Features.Any(f => f.Outliers?.Method == "flag");
+        _flagsOutliers = _features.OfType<NumericFeature>().Any(f => f.FlagsOutliers);
         _projection = config.Projection is { } p ? new Projection(p, _encodedWidth) : null;
     }
 
