@@ -26,6 +26,13 @@ internal static class Bodies
         return data;
     }
 
+    /// <summary>A case's model and shape with its body encoded both ways (JSON, and the binary extension).</summary>
+    public static (string Model, long[] Shape, EncodedInferRequest Json, EncodedInferRequest Binary) Encoded(string name)
+    {
+        var (model, input, shape) = Case(name);
+        return (model, shape, Encode(input, shape, binary: false), Encode(input, shape, binary: true));
+    }
+
     public static EncodedInferRequest Encode(string input, long[] shape, bool binary)
     {
         var request = new InferRequest();

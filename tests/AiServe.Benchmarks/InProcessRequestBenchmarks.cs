@@ -40,9 +40,7 @@ public class InProcessRequestBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (model, input, shape) = Bodies.Case(Case);
-        _json = Bodies.Encode(input, shape, binary: false);
-        _binary = Bodies.Encode(input, shape, binary: true);
+        (var model, _, _json, _binary) = Bodies.Encoded(Case);
         _path = $"/v2/models/{model}/infer";
         var models = Path.Combine(RepoPaths.Root, "models");
 

@@ -28,9 +28,7 @@ public class V2CodecBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var (model, input, shape) = Bodies.Case(Case);
-        _json = Bodies.Encode(input, shape, binary: false);
-        _binary = Bodies.Encode(input, shape, binary: true);
+        (var model, var shape, _json, _binary) = Bodies.Encoded(Case);
         _decoded = V2RequestReader.Read(_json.Body, null);
 
         // The input's "data" array alone, from its '[' (the scanner's own cost, without the rest of the request).
