@@ -23,15 +23,23 @@ internal static class OpenApiExtensions
         return services;
     }
 
+    /// <summary>
+    /// The document is an endpoint (<c>/swagger/v1/swagger.json</c>) and the UI a branch taken only by paths under
+    /// <c>/swagger</c>, so that inference requests pass neither: as middleware, Swashbuckle's document handler
+    /// resolved a new <c>SwaggerGenerator</c> (and a request service scope) for every request, and the UI ran a path
+    /// match and a static-file lookup on each.
+    /// </summary>
     public static WebApplication UseAiServeOpenApi(this WebApplication app)
     {
         // OpenAPI 3.1: pipeline records use JSON Schema type unions (a numeric feature may be a number, null or "NaN").
-        app.UseSwagger(options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
-        app.UseSwaggerUI(options =>
-        {
-            options.SwaggerEndpoint("/swagger/v1/swagger.json", "AiServe v1");
-            options.RoutePrefix = "swagger";
-        });
+        app.MapSwagger(setupAction: options => options.OpenApiVersion = Microsoft.OpenApi.OpenApiSpecVersion.OpenApi3_1);
+        app.UseWhen(
+            http => http.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase),
+            ui => ui.UseSwaggerUI(options =>
+            {
+                options.SwaggerEndpoint("/swagger/v1/swagger.json", "AiServe v1");
+                options.RoutePrefix = "swagger";
+            }));
         return app;
     }
 }

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using AiServe.Tests.Common;
+using Microsoft.Extensions.DependencyInjection;
+using Swashbuckle.AspNetCore.Swagger;
 
 namespace AiServe.Server.Tests.OpenApi;
 
@@ -152,6 +155,37 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
             .GetProperty("examples").GetProperty("iris").GetProperty("value");
 
         Assert.Equal(5.1, example.GetProperty("inputs")[0].GetProperty("data")[0].GetDouble(), 6);
+    }
+
+    [Fact]
+    public async Task Infer_DoesNotBuildTheOpenApiGenerator_TheDocumentDoes()
+    {
+        var built = 0;
+        using var counting = new AiServeFactory(TestPaths.Models, services: services =>
+        {
+            // Count every ISwaggerProvider the container builds (Swashbuckle registers it with a factory).
+            var registered = services.Last(d => d.ServiceType == typeof(ISwaggerProvider));
+            var build = registered.ImplementationFactory!;
+            services.Remove(registered);
+            services.Add(new ServiceDescriptor(typeof(ISwaggerProvider), provider =>
+            {
+                Interlocked.Increment(ref built);
+                return build(provider);
+            }, registered.Lifetime));
+        });
+        var client = await counting.StartAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, _) = await V2Http.PostJsonAsync(client, "/v2/models/iris/infer",
+                """{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}""");
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+
+        Assert.Equal(0, Volatile.Read(ref built));
+        var (documentStatus, _) = await V2Http.GetAsync(client, "/swagger/v1/swagger.json");
+        Assert.Equal(HttpStatusCode.OK, documentStatus);
+        Assert.True(Volatile.Read(ref built) > 0);
     }
 
     private async Task<JsonElement> Document()
