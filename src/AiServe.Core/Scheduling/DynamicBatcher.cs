@@ -19,7 +19,11 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private readonly TimeProvider _time;
     private readonly string _owner;
     private readonly Lock _lock = new();
-    private readonly SortedDictionary<int, LinkedList<WorkItem>> _queues = [];
+
+    // One FIFO per priority level in use, highest priority (lowest number) first. A list scanned in order rather than a
+    // SortedDictionary: there are few levels, and enumerating a SortedDictionary allocates a stack on every call
+    // (the workers enumerate it for every batch they form).
+    private readonly List<(int Priority, LinkedList<WorkItem> Items)> _queues = [];
     private readonly SemaphoreSlim _signal = new(0);
 
     // One permit per instance: held by whoever runs the model (a worker, or a caller running inline).
@@ -97,12 +101,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
             else
             {
-                if (!_queues.TryGetValue(item.Priority, out var queue))
-                {
-                    _queues[item.Priority] = queue = new LinkedList<WorkItem>();
-                }
-
-                item.Node = queue.AddLast(item);
+                item.Node = QueueOf(item.Priority).AddLast(item);
                 _queued++;
             }
         }
@@ -140,7 +139,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
 
             _stopped = true;
-            left = _queues.Values.SelectMany(q => q).ToList();
+            left = _queues.SelectMany(q => q.Items).ToList();
         }
 
         foreach (var item in left)
@@ -237,7 +236,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 var rows = head.Rows;
                 if (_options.Batching)
                 {
-                    foreach (var queue in _queues.Values)
+                    foreach (var (_, queue) in _queues)
                     {
                         for (var node = queue.First; node is not null && rows < _options.MaxBatchSize; node = node.Next)
                         {
@@ -279,7 +278,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
     private WorkItem? FirstLive()
     {
-        foreach (var queue in _queues.Values)
+        foreach (var (_, queue) in _queues)
         {
             while (queue.First is { } node)
             {
@@ -293,6 +292,23 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
 
         return null;
+    }
+
+    /// <summary>The FIFO of a priority level, made (in its place in the order) on first use. Callers hold the lock.</summary>
+    private LinkedList<WorkItem> QueueOf(int priority)
+    {
+        var i = 0;
+        while (i < _queues.Count && _queues[i].Priority < priority)
+        {
+            i++;
+        }
+
+        if (i == _queues.Count || _queues[i].Priority != priority)
+        {
+            _queues.Insert(i, (priority, new LinkedList<WorkItem>()));
+        }
+
+        return _queues[i].Items;
     }
 
     private void Remove(WorkItem item)
