@@ -33,6 +33,18 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private readonly Task[] _workers;
     private long _sequence;
     private int _queued;
+
+    // Rows of every queued request, mergeable or not.
+    private long _queuedRows;
+
+    // Workers waiting out a queue delay for a fuller batch. While exactly one waits, an arrival wakes it only when it
+    // could change what the worker decides: the queued rows reach the fewest that could complete its batch (its next
+    // preferred size, or the limit), or the arrival outranks the batch's head. Other arrivals cannot make the batch
+    // full, so waking the worker for each of them (a thread hand-off, a timer and a re-scan of the queue) was wasted.
+    // With more than one waiter every arrival wakes one, as before. All three under _lock.
+    private int _delayWaiters;
+    private long _wakeAtRows;
+    private int _wakeForPriority;
     private bool _stopped;
 
     /// <summary>Starts the workers.</summary>
@@ -82,6 +94,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
         var item = new WorkItem(this, inputs, outputs, rows, options.EffectivePriority);
         var inline = false;
+        var wake = false;
         lock (_lock)
         {
             if (_stopped)
@@ -103,6 +116,8 @@ public sealed class DynamicBatcher : IInferenceScheduler
             {
                 item.Node = QueueOf(item.Priority).AddLast(item);
                 _queued++;
+                _queuedRows += item.Rows;
+                wake = _delayWaiters != 1 || _queuedRows >= _wakeAtRows || item.Priority < _wakeForPriority;
             }
         }
 
@@ -123,7 +138,11 @@ public sealed class DynamicBatcher : IInferenceScheduler
             return item.Task;
         }
 
-        _signal.Release();
+        if (wake)
+        {
+            _signal.Release();
+        }
+
         return item.Task;
     }
 
@@ -262,9 +281,15 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
                     return batch;
                 }
+
+                if (++_delayWaiters == 1)
+                {
+                    _wakeAtRows = _queuedRows + (RowsToFill(rows) - rows);
+                    _wakeForPriority = head.Priority;
+                }
             }
 
-            // Let more requests arrive: re-form the batch when one does (it may complete a preferred size) or when
+            // Let more requests arrive: re-form the batch when one could complete it (or outranks its head), or when
             // the delay ends. A signal taken here is not lost: this worker keeps taking batches until the queue is empty.
             using var waiting = CancellationTokenSource.CreateLinkedTokenSource(stop);
             var arrival = _signal.WaitAsync(waiting.Token);
@@ -272,8 +297,33 @@ public sealed class DynamicBatcher : IInferenceScheduler
             await Task.WhenAny(arrival, delay);
             await waiting.CancelAsync();
             await Task.WhenAll(arrival, delay).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            lock (_lock)
+            {
+                // The waiter left behind (if any) set no threshold of its own: wake it on the next arrival, and it
+                // sets its threshold again when it re-forms its batch.
+                if (--_delayWaiters == 1)
+                {
+                    _wakeAtRows = 0;
+                }
+            }
+
             stop.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>The rows at which a batch of <paramref name="rows"/> would be full: its next preferred size, else the limit.</summary>
+    private long RowsToFill(long rows)
+    {
+        var fill = (long)_options.MaxBatchSize;
+        foreach (var size in _options.PreferredBatchSizes)
+        {
+            if (size > rows && size < fill)
+            {
+                fill = size;
+            }
+        }
+
+        return fill;
     }
 
     private WorkItem? FirstLive()
@@ -318,6 +368,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
             list.Remove(node);
             item.Node = null;
             _queued--;
+            _queuedRows -= item.Rows;
         }
     }
 

@@ -7,7 +7,7 @@ namespace AiServe.Core.Tests.Scheduling;
 
 public sealed class DynamicBatcherTests : IAsyncDisposable
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly TimerCountingTimeProvider _time = new();
     private readonly GatedInstance _instance = new();
     private DynamicBatcher? _batcher;
 
@@ -235,6 +235,55 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_ArrivalsCompletePreferredSizeWhileWorkerWaits_RunsWithoutWaitingForDelay()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [4] });
+        var first = Schedule(batcher, Rows(1, 0f));
+        await WaitUntil(() => _time.TimersCreated > 0); // the worker waits out the delay for a fuller batch
+
+        var rest = Enumerable.Range(1, 3).Select(i => Schedule(batcher, Rows(1, i * 10f))).ToArray();
+        await Task.WhenAll([first, .. rest]).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([4L], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_UnmergeableArrivalWhileWorkerWaits_DoesNotCountTowardsTheBatch()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [4] });
+        var first = Schedule(batcher, Rows(1, 0f));
+        await WaitUntil(() => _time.TimersCreated > 0);
+
+        var other = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
+        var more = Enumerable.Range(1, 2).Select(i => Schedule(batcher, Rows(1, i * 10f))).ToArray();
+        await WaitUntil(() => _time.TimersCreated > 1); // 4 rows queued wake it; 3 mergeable are not a batch of 4
+
+        Assert.Empty(_instance.BatchRows);
+        var last = Schedule(batcher, Rows(1, 30f));
+        await Task.WhenAll([first, .. more, last]).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([4L], _instance.BatchRows);
+        Assert.False(other.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Schedule_HigherPriorityArrivalOfAPreferredSizeWhileWorkerWaits_RunsWithoutWaitingForDelay()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [2, 8] });
+        var low = Schedule(batcher, Rows(3, 0f), new ScheduleOptions(Priority: 5));
+        await WaitUntil(() => _time.TimersCreated > 0); // 3 rows wait for 8
+
+        // Two rows that cannot join the low-priority batch (other inner shape) but are a preferred size on their own.
+        var high = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [2, 3], new[] { 1f, 2f, 3f, 4f, 5f, 6f }.AsSpan()), new ScheduleOptions(Priority: 1));
+        await high.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([2L], _instance.BatchRows);
+        Assert.False(low.IsCompleted);
+    }
+
+    [Fact]
     public async Task Schedule_PreserveOrdering_LaterResultWaitsForEarlierOne()
     {
         var batcher = Create(Options(maxBatch: 8) with { Batching = false, InstanceCount = 2, PreserveOrdering = true });
@@ -441,6 +490,31 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         {
             _time.Advance(TimeSpan.FromMilliseconds(5));
             await Task.Delay(5);
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> done)
+    {
+        // For a state the batcher's worker reaches on its own thread; the real-time bound only stops a hang.
+        for (var i = 0; i < 3000 && !done(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(done());
+    }
+
+    /// <summary>Virtual time that counts the timers made on it: the worker makes one each time it waits out a queue delay.</summary>
+    private sealed class TimerCountingTimeProvider : FakeTimeProvider
+    {
+        private int _timersCreated;
+
+        public int TimersCreated => Volatile.Read(ref _timersCreated);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timersCreated);
+            return base.CreateTimer(callback, state, dueTime, period);
         }
     }
 
