@@ -237,10 +237,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     [Fact]
     public async Task Schedule_ArrivalsCompletePreferredSizeWhileWorkerWaits_RunsWithoutWaitingForDelay()
     {
-        _instance.OpenAll();
-        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [4] });
-        var first = Schedule(batcher, Rows(1, 0f));
-        await WaitUntil(() => _time.TimersCreated > 0); // the worker waits out the delay for a fuller batch
+        var (batcher, first) = await StartWaitingAsync([4], Rows(1, 0f));
 
         var rest = Enumerable.Range(1, 3).Select(i => Schedule(batcher, Rows(1, i * 10f))).ToArray();
         await Task.WhenAll([first, .. rest]).WaitAsync(TimeSpan.FromSeconds(30));
@@ -251,10 +248,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     [Fact]
     public async Task Schedule_UnmergeableArrivalWhileWorkerWaits_DoesNotCountTowardsTheBatch()
     {
-        _instance.OpenAll();
-        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [4] });
-        var first = Schedule(batcher, Rows(1, 0f));
-        await WaitUntil(() => _time.TimersCreated > 0);
+        var (batcher, first) = await StartWaitingAsync([4], Rows(1, 0f));
 
         var other = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
         var more = Enumerable.Range(1, 2).Select(i => Schedule(batcher, Rows(1, i * 10f))).ToArray();
@@ -270,10 +264,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     [Fact]
     public async Task Schedule_HigherPriorityArrivalOfAPreferredSizeWhileWorkerWaits_RunsWithoutWaitingForDelay()
     {
-        _instance.OpenAll();
-        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = [2, 8] });
-        var low = Schedule(batcher, Rows(3, 0f), new ScheduleOptions(Priority: 5));
-        await WaitUntil(() => _time.TimersCreated > 0); // 3 rows wait for 8
+        var (batcher, low) = await StartWaitingAsync([2, 8], Rows(3, 0f), new ScheduleOptions(Priority: 5)); // 3 rows wait for 8
 
         // Two rows that cannot join the low-priority batch (other inner shape) but are a preferred size on their own.
         var high = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [2, 3], new[] { 1f, 2f, 3f, 4f, 5f, 6f }.AsSpan()), new ScheduleOptions(Priority: 1));
@@ -491,6 +482,19 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
             _time.Advance(TimeSpan.FromMilliseconds(5));
             await Task.Delay(5);
         }
+    }
+
+    /// <summary>
+    /// A batcher (limit 8, queue delay of an hour, the given preferred sizes, the model's gate open) whose worker waits
+    /// out the delay for a fuller batch than <paramref name="first"/>.
+    /// </summary>
+    private async Task<(DynamicBatcher Batcher, Task<IReadOnlyList<Tensor>> First)> StartWaitingAsync(int[] preferred, Tensor first, ScheduleOptions? options = null)
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = preferred });
+        var task = Schedule(batcher, first, options);
+        await WaitUntil(() => _time.TimersCreated > 0);
+        return (batcher, task);
     }
 
     private static async Task WaitUntil(Func<bool> done)
