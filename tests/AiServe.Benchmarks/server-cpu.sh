@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server CPU time per request: starts one server (AiServe, or the bare-Kestrel ceiling), warms it up, then runs one
 # closed-loop aiserve-bench step and divides the server process's CPU time (utime + stime from /proc/PID/stat) over
-# that step by the requests answered. Unlike throughput, this does not count the load generator's share of the cores.
+# that step by the requests answered, and its threads' context switches (/proc/PID/task/*/status) likewise. Unlike
+# throughput, this does not count the load generator's share of the cores.
 #   bash tests/AiServe.Benchmarks/server-cpu.sh KIND REPO MODEL CONCURRENCY DURATION_S [NAME=VALUE ...]
 # KIND: aiserve or ceiling. NAME=VALUE: environment for the server (e.g. DOTNET_gcServer=0). BENCH_ARGS in the
 # environment adds aiserve-bench options (e.g. BENCH_ARGS="--batch 8"). Builds must be current (Release).
@@ -20,10 +21,15 @@ for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/
 BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
 # shellcheck disable=SC2086
 "$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --concurrency "$CONC" --duration 6 --warmup 1 ${BENCH_ARGS:-} >/dev/null
-t0=$(awk '{print $14 + $15}' "/proc/$SP/stat")
+# user and system ticks, and the voluntary and involuntary context switches summed over the server's threads
+cpu() { awk '{print $14, $15}' "/proc/$SP/stat"; }
+switches() { cat /proc/"$SP"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'; }
+read -r u0 s0 <<<"$(cpu)"; read -r v0 n0 <<<"$(switches)"
 # shellcheck disable=SC2086
 LINE=$("$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --concurrency "$CONC" --duration "$DUR" --warmup 0 ${BENCH_ARGS:-} | grep "concurrency  " | head -1)
-t1=$(awk '{print $14 + $15}' "/proc/$SP/stat")
+read -r u1 s1 <<<"$(cpu)"; read -r v1 n1 <<<"$(switches)"
 TICK=$(getconf CLK_TCK)
 N=$(echo "$LINE" | grep -o '[0-9]* ok' | grep -o '[0-9]*')
-echo "$KIND $MODEL c$CONC: $(echo "$LINE" | awk '{print $3}') infer/s, $N requests, server CPU $(( (t1 - t0) * 1000000 / TICK / N )) us/request, RSS $(awk '/VmRSS/ {print $2}' "/proc/$SP/status") kB"
+echo "$KIND $MODEL c$CONC: $(echo "$LINE" | awk '{print $3}') infer/s, $N requests, server CPU $(( (u1 + s1 - u0 - s0) * 1000000 / TICK / N )) us/request" \
+  "(user $(( (u1 - u0) * 1000000 / TICK / N )), system $(( (s1 - s0) * 1000000 / TICK / N ))), context switches per 100 requests" \
+  "$(( (v1 - v0) * 100 / N )) voluntary, $(( (n1 - n0) * 100 / N )) involuntary, RSS $(awk '/VmRSS/ {print $2}' "/proc/$SP/status") kB"
