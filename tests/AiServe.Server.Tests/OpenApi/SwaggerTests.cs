@@ -20,6 +20,20 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
     }
 
     [Theory]
+    [InlineData("/swagger")]
+    [InlineData("/swagger/")]
+    public async Task SwaggerUi_Root_RedirectsToThePage(string path)
+    {
+        var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        await factory.StartAsync();
+
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.EndsWith("index.html", response.Headers.Location?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("/v2")]
     [InlineData("/v2/health/live")]
     [InlineData("/v2/health/ready")]
