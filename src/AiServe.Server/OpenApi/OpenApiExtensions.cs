@@ -24,10 +24,10 @@ internal static class OpenApiExtensions
     }
 
     /// <summary>
-    /// The document is an endpoint (<c>/swagger/v1/swagger.json</c>) and the UI a branch taken only by paths under
-    /// <c>/swagger</c>, so that inference requests pass neither: as middleware, Swashbuckle's document handler
-    /// resolved a new <c>SwaggerGenerator</c> (and a request service scope) for every request, and the UI ran a path
-    /// match and a static-file lookup on each.
+    /// The document is an endpoint (<c>/swagger/v1/swagger.json</c>, or <c>.yaml</c>) and the UI a branch taken only by
+    /// paths under <c>/swagger</c>, so that inference requests pass neither: as middleware, Swashbuckle's document
+    /// handler resolved a new <c>SwaggerGenerator</c> for every request, and the UI ran a path match and a static-file
+    /// lookup on each.
     /// </summary>
     public static WebApplication UseAiServeOpenApi(this WebApplication app)
     {
