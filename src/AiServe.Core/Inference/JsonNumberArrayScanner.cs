@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using csFastFloat;
 
 namespace AiServe.Core.Inference;
 
@@ -15,10 +15,9 @@ namespace AiServe.Core.Inference;
 /// <para>
 /// Numbers: a decimal with at most 19 significant digits and a power of ten within ±22 converts exactly (Clinger's
 /// fast path: both the integer mantissa, when at most 2^53, and the power of ten are exact doubles, so one
-/// correctly rounded multiplication or division gives the correctly rounded result). Other numbers of at most 19
-/// significant digits and a power of ten within ±64 are converted by Eisel-Lemire (<see cref="EiselLemire"/>), the
-/// rest by <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider?, out double)"/>; all three
-/// are correctly rounded, so the result equals <c>Utf8JsonReader.TryGetDouble</c>'s. The typical element of a float
+/// correctly rounded multiplication or division gives the correctly rounded result). The others go to csFastFloat
+/// (<see cref="FastDoubleParser"/>, Lemire's fast_float), also correctly rounded, so the result equals
+/// <c>Utf8JsonReader.TryGetDouble</c>'s. The typical element of a float
 /// tensor (<c>0.14090730249881744</c>) is read by a SWAR fast path (<see cref="TryReadShortDecimal"/>), and FP32 and
 /// FP64 get a loop compiled for their type (<see cref="IElementReader"/>); the other types share one general reader.
 /// </para>
@@ -32,18 +31,6 @@ public static class JsonNumberArrayScanner
 
     // 10^0 to 10^8 as integers, for the mantissa of the short-decimal fast path.
     private static readonly ulong[] Pow10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
-
-    // The decimal exponents Eisel-Lemire takes here: for any 64-bit mantissa the value stays a normal double.
-    private const int MinLemireExponent = -64;
-    private const int MaxLemireExponent = 64;
-
-    /// <summary>
-    /// 5^q for q from <see cref="MinLemireExponent"/> to <see cref="MaxLemireExponent"/> as fast_float's table holds
-    /// it: two 64-bit words per q (high, low) of a 128-bit number with its top bit set. For q ≥ 0 the power of five
-    /// shifted (and truncated); for q &lt; 0 the reciprocal 2^b / 5^-q rounded up (b = z + 127 for q ≥ -27, where
-    /// 2^z is the smallest power of two ≥ 5^-q; b = 2z + 128, then truncated to 128 bits, below).
-    /// </summary>
-    private static readonly ulong[] PowersOfFive = ComputePowersOfFive();
 
     private static readonly double[] PowersOfTen =
     [
@@ -384,9 +371,17 @@ public static class JsonNumberArrayScanner
         }
 
         // As ReadDouble converts: Clinger's fast path when the mantissa is at most 2^53 (10^digits, digits <= 18, is an
-        // exact double), else Eisel-Lemire (a mantissa above 2^53 is not zero, and -18 is within its range).
+        // exact double), else fast_float on the digits' text (correctly rounded too).
         var fractionDigits = end - at - 2;
-        value = mantissa <= MaxExactMantissa ? mantissa / PowersOfTen[fractionDigits] : EiselLemire(mantissa, -fractionDigits);
+        if (mantissa <= MaxExactMantissa)
+        {
+            value = mantissa / PowersOfTen[fractionDigits];
+        }
+        else if (!FastDoubleParser.TryParseDouble(json[at..end], out value))
+        {
+            return -1;
+        }
+
         if (negative)
         {
             value = -value;
@@ -432,78 +427,12 @@ public static class JsonNumberArrayScanner
                 value = -value;
             }
         }
-        else if (exact && mantissa != 0 && exponent is >= MinLemireExponent and <= MaxLemireExponent)
-        {
-            value = EiselLemire(mantissa, exponent);
-            if (negative)
-            {
-                value = -value;
-            }
-        }
-        else if (!double.TryParse(json[start..end], NumberStyles.Float, CultureInfo.InvariantCulture, out value) || !double.IsFinite(value))
+        else if (!FastDoubleParser.TryParseDouble(json[start..end], out value) || !double.IsFinite(value))
         {
             return -1;
         }
 
         return end;
-    }
-
-    /// <summary>
-    /// The correctly rounded double nearest to <paramref name="w"/> × 10^<paramref name="q"/>, for a nonzero
-    /// <paramref name="w"/> (all the digits, not truncated) and <paramref name="q"/> within
-    /// [<see cref="MinLemireExponent"/>, <see cref="MaxLemireExponent"/>], a range in which the result is always a
-    /// normal double. The Eisel-Lemire algorithm as fast_float implements it (<c>compute_float</c> and
-    /// <c>compute_product_approximation</c> in fast_float's decimal_to_binary.h): w, normalised so that its top bit is
-    /// set, times a 128-bit approximation of 5^q (<see cref="PowersOfFive"/>) gives the 55 leading bits of the
-    /// product, and with them the rounded 53-bit significand; the power of two comes from q·log2(10). For an
-    /// untruncated w the 128-bit product always decides the rounding (Mushtak and Lemire, "Fast number parsing without
-    /// fallback", 2023), so there is no fallback.
-    /// </summary>
-    private static double EiselLemire(ulong w, int q)
-    {
-        var lz = BitOperations.LeadingZeroCount(w);
-        w <<= lz;
-        var index = 2 * (q - MinLemireExponent);
-        var high = Math.BigMul(w, PowersOfFive[index], out var low);
-
-        // Only when the bits below the 55 used might change by a carry from further down: the next 64 bits of 5^q.
-        const ulong precisionMask = ulong.MaxValue >> 55;
-        if ((high & precisionMask) == precisionMask)
-        {
-            var secondHigh = Math.BigMul(w, PowersOfFive[index + 1], out _);
-            low += secondHigh;
-            if (secondHigh > low)
-            {
-                high++;
-            }
-        }
-
-        // The product's top bit is bit 127 or 126; keep 54 bits (one more than the significand, for rounding).
-        var upperBit = (int)(high >> 63);
-        var shift = upperBit + 64 - 52 - 3;
-        var significand = high >> shift;
-
-        // floor(q · log2(10)) + 63 (152170 + 65536 = 2^16 · log2(10), rounded), plus the normalisation, biased by 1023.
-        var power2 = (((152170 + 65536) * q) >> 16) + 63 + upperBit - lz + 1023;
-
-        // Bit 0 of the 54 kept bits is the rounding bit: adding it below rounds half up. An exact tie (rounding bit set,
-        // nothing below it in the product: possible only for q in [-4, 23]) with an even significand (bit 1 clear)
-        // must round down to that even significand instead, so the rounding bit is cleared first.
-        if (low <= 1 && q is >= -4 and <= 23 && (significand & 3) == 1 && (significand << shift) == high)
-        {
-            significand &= ~1UL;
-        }
-
-        significand += significand & 1;
-        significand >>= 1;
-        if (significand >= 2UL << 52)
-        {
-            significand = 1UL << 52; // rounding carried into a new bit: 2^53 is 2^52 of the next binade
-            power2++;
-        }
-
-        significand &= ~(1UL << 52);
-        return BitConverter.UInt64BitsToDouble(significand | ((ulong)power2 << 52));
     }
 
     private static int ReadInteger(ReadOnlySpan<byte> json, int start, TensorDataType type, Span<byte> dest)
@@ -720,52 +649,6 @@ public static class JsonNumberArrayScanner
         word -= 0x30303030U;
         word = (word * 10) + (word >> 8);
         return ((word & 0xFF) * 100UL) + ((word >> 16) & 0xFF);
-    }
-
-    private static ulong[] ComputePowersOfFive()
-    {
-        var table = new ulong[2 * (MaxLemireExponent - MinLemireExponent + 1)];
-        var two128 = BigInteger.One << 128;
-        var two127 = BigInteger.One << 127;
-        for (var q = MinLemireExponent; q <= MaxLemireExponent; q++)
-        {
-            BigInteger c;
-            if (q >= 0)
-            {
-                c = BigInteger.Pow(5, q);
-                while (c < two127)
-                {
-                    c <<= 1;
-                }
-
-                while (c >= two128)
-                {
-                    c >>= 1;
-                }
-            }
-            else
-            {
-                var power5 = BigInteger.Pow(5, -q);
-                var z = 0;
-                while ((BigInteger.One << z) < power5)
-                {
-                    z++;
-                }
-
-                var b = q >= -27 ? z + 127 : (2 * z) + 128;
-                c = ((BigInteger.One << b) / power5) + 1;
-                while (c >= two128)
-                {
-                    c >>= 1;
-                }
-            }
-
-            var i = 2 * (q - MinLemireExponent);
-            table[i] = (ulong)(c >> 64);
-            table[i + 1] = (ulong)(c & ulong.MaxValue);
-        }
-
-        return table;
     }
 
     private static bool IsDigit(byte c) => (uint)(c - '0') <= 9;
