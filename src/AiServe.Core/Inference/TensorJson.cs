@@ -436,7 +436,6 @@ public static class TensorJson
             Written++;
         }
 
-
         private static double Real(ref Utf8JsonReader r, string name)
         {
             if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var value))
