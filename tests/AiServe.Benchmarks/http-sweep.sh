@@ -14,7 +14,7 @@ if [[ " $MODELS " == *" wide-xl "* && ! -f tests/fixtures/repos/perf/wide-xl/1/m
   /usr/bin/python3 tests/fixtures/repos/perf/make.py wide-xl
 fi
 cp -r models/iris models/fashion-mnist tests/fixtures/repos/perf/wide "$ON"/
-[[ -f tests/fixtures/repos/perf/wide-xl/1/model.onnx ]] && cp -r tests/fixtures/repos/perf/wide-xl "$ON"/
+if [[ " $MODELS " == *" wide-xl "* ]]; then cp -r tests/fixtures/repos/perf/wide-xl "$ON"/; fi
 cp -r "$ON"/. "$OFF"/
 for m in $(ls "$OFF"); do
   /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"enabled": False}; json.dump(c, open(p,"w"), indent=2)' "$OFF/$m/model.json"
