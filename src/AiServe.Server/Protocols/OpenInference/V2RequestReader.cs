@@ -174,7 +174,11 @@ internal static class V2RequestReader
 
     private static Tensor ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)
     {
-        Expect(ref reader, JsonTokenType.StartObject, $"inputs[{index}] must be an object");
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Invalid($"inputs[{index}] must be an object"); // built only when thrown
+        }
+
         string? name = null;
         TensorDataType? dataType = null;
         long[]? shape = null;
@@ -318,7 +322,11 @@ internal static class V2RequestReader
 
     private static string ReadOutput(ref Utf8JsonReader reader, int index, Dictionary<string, bool> outputBinary)
     {
-        Expect(ref reader, JsonTokenType.StartObject, $"outputs[{index}] must be an object");
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Invalid($"outputs[{index}] must be an object");
+        }
+
         string? name = null;
         bool? binary = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -371,7 +379,11 @@ internal static class V2RequestReader
     /// <summary>Reads a parameters object; <paramref name="known"/> consumes the values it knows, the rest are skipped.</summary>
     private static void ReadParameters(ref Utf8JsonReader reader, string owner, ParameterReader known)
     {
-        Expect(ref reader, JsonTokenType.StartObject, $"'parameters' of {owner} must be an object");
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Invalid($"'parameters' of {owner} must be an object");
+        }
+
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = reader.GetString()!;
@@ -385,7 +397,11 @@ internal static class V2RequestReader
 
     private static long[] ReadShape(ref Utf8JsonReader reader, string name)
     {
-        Expect(ref reader, JsonTokenType.StartArray, $"shape of input '{name}' must be an array of integers");
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw Invalid($"shape of input '{name}' must be an array of integers");
+        }
+
         var dims = new List<long>(4);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
