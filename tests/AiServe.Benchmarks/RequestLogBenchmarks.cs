@@ -233,7 +233,7 @@ public class RequestLogFormatBenchmarks : IDisposable
                 new LogEventProperty("RequestMethod", new ScalarValue("POST")),
                 new LogEventProperty("RequestPath", new ScalarValue("/v2/models/iris/versions/1/infer")),
                 new LogEventProperty("StatusCode", new ScalarValue(200)),
-                new LogEventProperty("Elapsed", new ScalarValue(0.123456789)),
+                new LogEventProperty("Elapsed", new ScalarValue(0.123457)), // whole nanoseconds, as the middleware measures on Linux
                 new LogEventProperty("SourceContext", new ScalarValue(RequestLogMiddleware.SourceContext)),
             ],
             activity.TraceId,
@@ -292,6 +292,7 @@ public class RequestLogPartsBenchmarks
     private readonly byte[] _utf8 = new byte[128];
     private readonly char[] _chars = new char[128];
     private readonly double _elapsed = 0.123456789;
+    private readonly double _elapsedWholeNanoseconds = 0.123457;
     private readonly Logger _logger = new LoggerConfiguration().MinimumLevel.Information().Enrich.FromLogContext()
         .WriteTo.Sink(new NullSink()).CreateLogger().ForContext(Constants.SourceContextPropertyName, RequestLogMiddleware.SourceContext) as Logger ?? throw new InvalidOperationException();
     private DiagnosticContext _diagnostics = null!;
@@ -327,6 +328,13 @@ public class RequestLogPartsBenchmarks
     {
         _elapsed.TryFormat(_chars, out var n, "0.000", System.Globalization.CultureInfo.InvariantCulture);
         return n;
+    }
+
+    [Benchmark(Description = "Elapsed \"0.000\", whole nanoseconds (the line's integer path)")]
+    public int ElapsedWholeNanoseconds()
+    {
+        var n = 0;
+        return RequestLogLine.TryWriteWholeNanoseconds(_utf8, ref n, _elapsedWholeNanoseconds) ? n : -1;
     }
 
     [Benchmark(Description = "Elapsed, format \"R\" (JSON value)")]

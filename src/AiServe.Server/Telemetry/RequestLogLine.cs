@@ -28,6 +28,8 @@ internal static class RequestLogLine
     public const string ModelVersion = "ModelVersion";
     public const string TraceId = "TraceId";
 
+    private const string ElapsedFormat = "0.000";
+
     /// <summary>Parsed once; events carry this instance, which is how the sink recognises them.</summary>
     public static readonly MessageTemplate Template = new MessageTemplateParser().Parse(Text);
 
@@ -107,6 +109,8 @@ internal static class RequestLogLine
                 case int number:
                     InMessage(d, ref i, number, part.Format);
                     break;
+                case double number when part.Format == ElapsedFormat && TryWriteWholeNanoseconds(d, ref i, number):
+                    break;
                 case double number:
                     InMessage(d, ref i, number, part.Format);
                     break;
@@ -130,21 +134,18 @@ internal static class RequestLogLine
             Put(d, ref i, "\""u8);
         }
 
+        // The ids hold their lower-case hex text already (CopyTo would parse it back into bytes).
         if (logEvent.TraceId is { } traceId)
         {
-            Span<byte> id = stackalloc byte[16];
-            traceId.CopyTo(id);
             Put(d, ref i, ",\"@tr\":\""u8);
-            Hex(d, ref i, id);
+            Ascii(d, ref i, traceId.ToHexString());
             Put(d, ref i, "\""u8);
         }
 
         if (logEvent.SpanId is { } spanId)
         {
-            Span<byte> id = stackalloc byte[8];
-            spanId.CopyTo(id);
             Put(d, ref i, ",\"@sp\":\""u8);
-            Hex(d, ref i, id);
+            Ascii(d, ref i, spanId.ToHexString());
             Put(d, ref i, "\""u8);
         }
 
@@ -206,11 +207,45 @@ internal static class RequestLogLine
         i += bytes.Length;
     }
 
-    /// <summary>Lower-case hex, as <c>ActivityTraceId.ToHexString</c> writes it.</summary>
-    private static void Hex(Span<byte> d, ref int i, ReadOnlySpan<byte> bytes)
+    /// <summary>Text known to be ASCII (hex ids), one byte per character.</summary>
+    private static void Ascii(Span<byte> d, ref int i, string text)
     {
-        Convert.TryToHexStringLower(bytes, d[i..], out var n);
+        System.Text.Ascii.FromUtf16(text, d[i..], out var n);
         i += n;
+    }
+
+    /// <summary>
+    /// <c>{Elapsed:0.000}</c> as <c>double.ToString("0.000", InvariantCulture)</c> renders it (the value's 15
+    /// significant digits, then rounded half up to three decimals), when the value is a whole number of nanoseconds
+    /// in milliseconds: the nearest double to t / 10^6 for an integer t below 10^12, which is what the middleware's
+    /// Stopwatch arithmetic gives where the Stopwatch counts nanoseconds (Linux). Such a value's 15 significant
+    /// digits are t's own (a decimal of at most 15 digits survives the round trip through the nearest double), so
+    /// the rounding is integer arithmetic on t. False, having written nothing, for any other value.
+    /// </summary>
+    internal static bool TryWriteWholeNanoseconds(Span<byte> d, ref int i, double milliseconds)
+    {
+        if (!(milliseconds >= 0 && milliseconds < 1e6) || double.IsNegative(milliseconds))
+        {
+            return false;
+        }
+
+        var t = (long)Math.Round(milliseconds * 1e6);
+        if ((double)(t * 1000) / 1e9 != milliseconds)
+        {
+            return false;
+        }
+
+        // The fourth decimal is (t / 100) % 10: half up at 5, so t's last three digits >= 500 round up.
+        var micros = (t + 500) / 1000;
+        (micros / 1000).TryFormat(d[i..], out var n, default, CultureInfo.InvariantCulture);
+        i += n;
+        var fraction = (int)(micros % 1000);
+        d[i] = (byte)'.';
+        d[i + 1] = (byte)('0' + (fraction / 100));
+        d[i + 2] = (byte)('0' + (fraction / 10 % 10));
+        d[i + 3] = (byte)('0' + (fraction % 10));
+        i += 4;
+        return true;
     }
 
     /// <summary>A number inside the message, as Serilog renders it (<c>ToString(format, InvariantCulture)</c>), escaped for JSON.</summary>

@@ -25,6 +25,11 @@ public sealed class RequestLogLineTests
         { "PUT", "/v2/models/caf\u00e9/\u4e2d\u6587/\ud83d\ude00", "caf\u00e9", "\u2028", 123456.789 },
         { "POST", "/", "", "", double.NaN },
         { "POST", "/x", "m", "v", double.PositiveInfinity },
+
+        // Whole nanoseconds (the fast path): half up on the 15 digits, where the double itself lies just below .xxx5.
+        { "POST", "/y", "m", "1", 1.2345 },
+        { "POST", "/y", "m", "1", 0.0005 },
+        { "POST", "/y", "m", "1", 987654.3214995 },
     };
 
     [Theory]
@@ -47,6 +52,43 @@ public sealed class RequestLogLineTests
             using var parsed = JsonDocument.Parse(bytes.WrittenMemory);
             Assert.Equal(path, parsed.RootElement.GetProperty("RequestPath").GetString());
         }
+    }
+
+    [Fact]
+    public void Elapsed_InWholeNanoseconds_IsWrittenAsDoubleToStringWritesIt()
+    {
+        // What the middleware computes from Stopwatch ticks of a nanosecond clock, checked against the runtime's own
+        // "0.000": every t up to 2,000,000 ns, then t spread up to the fast path's limit (10^12 ns).
+        var random = new Random(7);
+        Span<byte> d = stackalloc byte[64];
+        for (long k = 0; k < 2_200_000; k++)
+        {
+            var t = k <= 2_000_000 ? k : random.NextInt64(1_000_000_000_000);
+            var milliseconds = t * 1000 / 1e9;
+            var i = 0;
+            Assert.True(RequestLogLine.TryWriteWholeNanoseconds(d, ref i, milliseconds), $"t = {t}");
+            var expected = milliseconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+            if (Encoding.ASCII.GetString(d[..i]) != expected)
+            {
+                Assert.Fail($"t = {t}: wrote {Encoding.ASCII.GetString(d[..i])}, the runtime writes {expected}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(0.123456789)]
+    [InlineData(1e-7)]
+    [InlineData(-0.0)]
+    [InlineData(-1.5)]
+    [InlineData(1e6)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void Elapsed_NotInWholeNanoseconds_IsLeftToTheRuntimesFormatting(double milliseconds)
+    {
+        Span<byte> d = stackalloc byte[64];
+        var i = 0;
+        Assert.False(RequestLogLine.TryWriteWholeNanoseconds(d, ref i, milliseconds));
+        Assert.Equal(0, i);
     }
 
     [Fact]
