@@ -7,13 +7,21 @@ namespace AiServe.Onnx;
 /// <summary>
 /// One ONNX Runtime session. <see cref="InferenceSession.Run(RunOptions, IReadOnlyCollection{string}, IReadOnlyCollection{OrtValue}, IReadOnlyCollection{string})"/>
 /// is thread-safe, so concurrent requests share the session. Inputs are passed to ONNX Runtime over the request's
-/// own (pinned) buffers without copying; outputs are copied out once into managed arrays before the OrtValues are
-/// released.
+/// own (pinned) buffers without copying. Outputs whose shape the signature fixes but for the batch dimension (the
+/// usual classifier or embedding: <c>[-1, 3]</c>) are written by ONNX Runtime straight into managed arrays
+/// allocated for the run; other outputs (variable dimensions beyond the first, BYTES) are allocated by ONNX
+/// Runtime and copied out once before the OrtValues are released.
 /// </summary>
 internal sealed class OnnxModelInstance : IModelInstance
 {
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
+    private readonly Dictionary<string, TensorSpec> _outputSpecs;
+
+    // Cleared for good when ONNX Runtime refused outputs shaped from the signature and then ran the same inputs with
+    // outputs of its own: the model's outputs are not shaped as it declares them (its first dimension is not the
+    // batch), so asking again would only fail again.
+    private volatile bool _preshapeOutputs = true;
 
     public OnnxModelInstance(InferenceSession session, SessionOptions options)
     {
@@ -22,7 +30,11 @@ internal sealed class OnnxModelInstance : IModelInstance
         Signature = new ModelSignature(
             ReadSpecs(session.InputMetadata, "input"),
             ReadSpecs(session.OutputMetadata, "output"));
+        _outputSpecs = Signature.Outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
     }
+
+    /// <summary>Whether runs still ask ONNX Runtime to write outputs into arrays shaped from the signature (tests).</summary>
+    internal bool PreshapesOutputs => _preshapeOutputs;
 
     public ModelSignature Signature { get; }
 
@@ -42,6 +54,24 @@ internal sealed class OnnxModelInstance : IModelInstance
                 values.Add(CreateValue(inputs[i], pins));
             }
 
+            var refused = false;
+            if (_preshapeOutputs && OutputShapes(inputs, outputNames) is { } shapes)
+            {
+                try
+                {
+                    return RunIntoManagedOutputs(runOptions, names, values, outputNames, shapes);
+                }
+                catch (OnnxRuntimeException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A shape the model does not produce, or a data-dependent failure: the run below tells which.
+                    refused = true;
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    throw new OperationCanceledException("the run was terminated", ex, cancellationToken);
+                }
+            }
+
             IDisposableReadOnlyCollection<OrtValue> results;
             try
             {
@@ -56,6 +86,11 @@ internal sealed class OnnxModelInstance : IModelInstance
                 // Inputs were validated against the signature, so what is left is a data-dependent failure inside
                 // the graph (e.g. an index out of range): the request's fault, reported with the runtime's words.
                 throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the model could not run on this input: {ex.Message}", ex);
+            }
+
+            if (refused)
+            {
+                _preshapeOutputs = false;
             }
 
             using (results)
@@ -89,6 +124,89 @@ internal sealed class OnnxModelInstance : IModelInstance
     {
         _session.Dispose();
         _options.Dispose();
+    }
+
+    /// <summary>
+    /// The shapes of the requested outputs when the signature fixes every dimension but the first, which is the
+    /// batch (the rows of the first input); null when an output is BYTES, has another variable dimension, or would
+    /// be empty.
+    /// </summary>
+    private long[][]? OutputShapes(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames)
+    {
+        if (inputs.Count == 0 || inputs[0].ShapeSpan.Length == 0)
+        {
+            return null;
+        }
+
+        var rows = inputs[0].ShapeSpan[0];
+        var shapes = new long[outputNames.Count][];
+        for (var k = 0; k < shapes.Length; k++)
+        {
+            if (!_outputSpecs.TryGetValue(outputNames[k], out var spec) || spec.DataType == TensorDataType.Bytes || spec.Shape.Length == 0)
+            {
+                return null;
+            }
+
+            var shape = (long[])spec.Shape.Clone();
+            if (shape[0] < 0)
+            {
+                shape[0] = rows;
+            }
+
+            for (var d = 0; d < shape.Length; d++)
+            {
+                if (shape[d] <= 0)
+                {
+                    return null;
+                }
+            }
+
+            shapes[k] = shape;
+        }
+
+        return shapes;
+    }
+
+    /// <summary>Runs with outputs that ONNX Runtime writes into managed arrays (it fails the run if a shape is not the one it produces).</summary>
+    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, long[][] shapes)
+    {
+        var outputs = new Tensor[shapes.Length];
+        var buffers = new byte[shapes.Length][];
+        var handles = new MemoryHandle[shapes.Length];
+        var outputValues = new OrtValue[shapes.Length];
+        try
+        {
+            for (var k = 0; k < shapes.Length; k++)
+            {
+                var dataType = _outputSpecs[outputNames[k]].DataType;
+                var count = 1L;
+                foreach (var d in shapes[k])
+                {
+                    count = checked(count * d);
+                }
+
+                buffers[k] = new byte[checked(count * dataType.ElementSize())];
+                handles[k] = buffers[k].AsMemory().Pin();
+                outputValues[k] = OrtValue.CreateTensorValueWithData(
+                    OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(dataType), shapes[k], (nint)handles[k].Pointer, buffers[k].Length);
+            }
+
+            _session.Run(runOptions, names, values, outputNames, outputValues);
+            for (var k = 0; k < shapes.Length; k++)
+            {
+                outputs[k] = Tensor.FromBytes(outputNames[k], _outputSpecs[outputNames[k]].DataType, shapes[k], buffers[k]);
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            for (var k = 0; k < shapes.Length; k++)
+            {
+                outputValues[k]?.Dispose();
+                handles[k].Dispose();
+            }
+        }
     }
 
     private static unsafe OrtValue CreateValue(Tensor tensor, List<MemoryHandle> pins)

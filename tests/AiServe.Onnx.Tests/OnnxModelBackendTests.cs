@@ -24,6 +24,52 @@ public sealed class OnnxModelBackendTests
     }
 
     [Fact]
+    public void Run_OutputsFixedButForTheBatch_AreWrittenIntoPreshapedArrays()
+    {
+        var fixture = ModelFixture.Load("iris", "v1.json");
+        using var instance = Load("iris", 1);
+
+        var outputs = instance.Run(fixture.Inputs, ["probabilities", "label"], CancellationToken.None);
+
+        Assert.True(((OnnxModelInstance)instance).PreshapesOutputs);
+        Assert.Equal(new long[] { fixture.Inputs[0].Shape[0], 3 }, outputs[0].Shape);
+        AssertClose(fixture.Output("probabilities"), outputs[0], 1e-4);
+        Assert.Equal(fixture.Output("label").AsSpan<long>().ToArray(), outputs[1].AsSpan<long>().ToArray());
+    }
+
+    [Fact]
+    public void Run_OutputWhoseFirstDimensionIsNotTheBatch_IsAnsweredByTheRuntimesOwnShape_AndNotPreshapedAgain()
+    {
+        // flat = Reshape(x, [-1]) declared ["M"]: shaped from the batch it would be [2], the model makes [8].
+        using var instance = _backend.Load(new ModelLoadRequest("flatten", 1, Path.Combine(TestPaths.Fixtures, "onnx", "flatten.onnx"), new ModelConfig()));
+        var x = Tensor.FromValues("x", TensorDataType.Fp32, [2, 4], new float[] { 1, 2, 3, 4, 5, 6, 7, 8 }.AsSpan());
+
+        var first = Assert.Single(instance.Run([x], ["flat"], CancellationToken.None));
+        Assert.False(((OnnxModelInstance)instance).PreshapesOutputs);
+        var second = Assert.Single(instance.Run([x], ["flat"], CancellationToken.None));
+
+        foreach (var output in new[] { first, second })
+        {
+            Assert.Equal(new long[] { 8 }, output.Shape);
+            Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8], output.AsSpan<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Run_DataTheModelCannotRunOn_StillFails_AndKeepsPreshaping()
+    {
+        // b with 3 columns where the model takes 4: both runs fail on the data, so the failure says nothing about shapes.
+        using var instance = _backend.Load(new ModelLoadRequest("add", 1, Path.Combine(TestPaths.DatatypesRepo, "add", "1", "model.onnx"), new ModelConfig()));
+        var a = Tensor.FromValues("a", TensorDataType.Fp32, [1, 4], new float[4].AsSpan());
+        var b = Tensor.FromValues("b", TensorDataType.Fp32, [1, 3], new float[3].AsSpan());
+
+        var ex = Assert.Throws<InferenceException>(() => instance.Run([a, b], ["sum"], CancellationToken.None));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+        Assert.True(((OnnxModelInstance)instance).PreshapesOutputs);
+    }
+
+    [Fact]
     public void Run_FashionMnistFixture_MatchesPyTorch()
     {
         var fixture = ModelFixture.Load("fashion-mnist", "v1.json");
