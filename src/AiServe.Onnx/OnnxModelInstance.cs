@@ -16,7 +16,9 @@ internal sealed class OnnxModelInstance : IModelInstance
 {
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
-    private readonly Dictionary<string, TensorSpec> _outputSpecs;
+    // Per output: its layout when the signature fixes every dimension but the first (null otherwise: BYTES, another
+    // variable dimension, a zero dimension), worked out once.
+    private readonly Dictionary<string, OutputLayout?> _outputLayouts;
 
     // Cleared for good when ONNX Runtime refused outputs shaped from the signature and then ran the same inputs with
     // outputs of its own: the model's outputs are not shaped as it declares them (its first dimension is not the
@@ -30,7 +32,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         Signature = new ModelSignature(
             ReadSpecs(session.InputMetadata, "input"),
             ReadSpecs(session.OutputMetadata, "output"));
-        _outputSpecs = Signature.Outputs.ToDictionary(o => o.Name, StringComparer.Ordinal);
+        _outputLayouts = Signature.Outputs.ToDictionary(o => o.Name, OutputLayout.Of, StringComparer.Ordinal);
     }
 
     /// <summary>Whether runs still ask ONNX Runtime to write outputs into arrays shaped from the signature (tests).</summary>
@@ -55,11 +57,11 @@ internal sealed class OnnxModelInstance : IModelInstance
             }
 
             var refused = false;
-            if (_preshapeOutputs && OutputShapes(inputs, outputNames) is { } shapes)
+            if (_preshapeOutputs && Layouts(inputs, outputNames) is { } layouts)
             {
                 try
                 {
-                    return RunIntoManagedOutputs(runOptions, names, values, outputNames, shapes);
+                    return RunIntoManagedOutputs(runOptions, names, values, outputNames, layouts, inputs[0].ShapeSpan[0]);
                 }
                 catch (OnnxRuntimeException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -127,84 +129,71 @@ internal sealed class OnnxModelInstance : IModelInstance
     }
 
     /// <summary>
-    /// The shapes of the requested outputs when the signature fixes every dimension but the first, which is the
-    /// batch (the rows of the first input); null when an output is BYTES, has another variable dimension, or would
-    /// be empty.
+    /// The layouts of the requested outputs when the signature fixes every dimension of each but the first, which is
+    /// the batch (the rows of the first input); null when one of them is not such an output, or there are no rows.
     /// </summary>
-    private long[][]? OutputShapes(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames)
+    private OutputLayout[]? Layouts(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames)
     {
-        if (inputs.Count == 0 || inputs[0].ShapeSpan.Length == 0)
+        if (inputs.Count == 0 || inputs[0].ShapeSpan.Length == 0 || inputs[0].ShapeSpan[0] <= 0)
         {
             return null;
         }
 
-        var rows = inputs[0].ShapeSpan[0];
-        var shapes = new long[outputNames.Count][];
-        for (var k = 0; k < shapes.Length; k++)
+        var layouts = new OutputLayout[outputNames.Count];
+        for (var k = 0; k < layouts.Length; k++)
         {
-            if (!_outputSpecs.TryGetValue(outputNames[k], out var spec) || spec.DataType == TensorDataType.Bytes || spec.Shape.Length == 0)
+            if (!_outputLayouts.TryGetValue(outputNames[k], out var layout) || layout is null)
             {
                 return null;
             }
 
-            var shape = (long[])spec.Shape.Clone();
-            if (shape[0] < 0)
-            {
-                shape[0] = rows;
-            }
-
-            for (var d = 0; d < shape.Length; d++)
-            {
-                if (shape[d] <= 0)
-                {
-                    return null;
-                }
-            }
-
-            shapes[k] = shape;
+            layouts[k] = layout;
         }
 
-        return shapes;
+        return layouts;
     }
 
-    /// <summary>Runs with outputs that ONNX Runtime writes into managed arrays (it fails the run if a shape is not the one it produces).</summary>
-    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, long[][] shapes)
+    /// <summary>
+    /// Runs with outputs that ONNX Runtime writes into one managed array (each output at an 8-byte boundary, one pin
+    /// for all); it fails the run if a shape is not the one it produces.
+    /// </summary>
+    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, OutputLayout[] layouts, long rows)
     {
-        var outputs = new Tensor[shapes.Length];
-        var buffers = new byte[shapes.Length][];
-        var handles = new MemoryHandle[shapes.Length];
-        var outputValues = new OrtValue[shapes.Length];
+        var shapes = new long[layouts.Length][];
+        var offsets = new int[layouts.Length + 1];
+        for (var k = 0; k < layouts.Length; k++)
+        {
+            shapes[k] = layouts[k].ShapeFor(rows);
+            var bytes = checked((int)(shapes[k][0] * layouts[k].BytesPerRow));
+            offsets[k + 1] = checked(offsets[k] + ((bytes + 7) & ~7));
+        }
+
+        var buffer = new byte[offsets[^1]];
+        var outputValues = new OrtValue[layouts.Length];
+        using var pin = buffer.AsMemory().Pin();
         try
         {
-            for (var k = 0; k < shapes.Length; k++)
+            for (var k = 0; k < layouts.Length; k++)
             {
-                var dataType = _outputSpecs[outputNames[k]].DataType;
-                var count = 1L;
-                foreach (var d in shapes[k])
-                {
-                    count = checked(count * d);
-                }
-
-                buffers[k] = new byte[checked(count * dataType.ElementSize())];
-                handles[k] = buffers[k].AsMemory().Pin();
+                var bytes = (int)(shapes[k][0] * layouts[k].BytesPerRow);
                 outputValues[k] = OrtValue.CreateTensorValueWithData(
-                    OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(dataType), shapes[k], (nint)handles[k].Pointer, buffers[k].Length);
+                    OrtMemoryInfo.DefaultInstance, layouts[k].ElementType, shapes[k], (nint)((byte*)pin.Pointer + offsets[k]), bytes);
             }
 
             _session.Run(runOptions, names, values, outputNames, outputValues);
-            for (var k = 0; k < shapes.Length; k++)
+            var outputs = new Tensor[layouts.Length];
+            for (var k = 0; k < layouts.Length; k++)
             {
-                outputs[k] = Tensor.FromBytes(outputNames[k], _outputSpecs[outputNames[k]].DataType, shapes[k], buffers[k]);
+                outputs[k] = Tensor.FromBytes(outputNames[k], layouts[k].DataType, shapes[k], buffer.AsMemory(offsets[k], (int)(shapes[k][0] * layouts[k].BytesPerRow)));
             }
 
             return outputs;
         }
         finally
         {
-            for (var k = 0; k < shapes.Length; k++)
+            foreach (var value in outputValues)
             {
-                outputValues[k]?.Dispose();
-                handles[k].Dispose();
+                value?.Dispose();
             }
         }
     }
