@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using AiServe.Core.Inference;
 using Microsoft.ML.OnnxRuntime;
 
@@ -25,6 +26,10 @@ internal sealed class OnnxModelInstance : IModelInstance
     // batch), so asking again would only fail again.
     private volatile bool _preshapeOutputs = true;
 
+    // RunOptions of finished runs, for the next ones; never those a cancellation terminated.
+    private const int KeptRunOptions = 16;
+    private readonly ConcurrentQueue<RunOptions> _runOptions = new();
+
     public OnnxModelInstance(InferenceSession session, SessionOptions options)
     {
         _session = session;
@@ -43,10 +48,48 @@ internal sealed class OnnxModelInstance : IModelInstance
     public IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var runOptions = RentRunOptions();
+        try
+        {
+            return Run(inputs, outputNames, runOptions, cancellationToken);
+        }
+        finally
+        {
+            // The run's cancellation registration is disposed by now, so nothing can terminate these options later.
+            ReturnRunOptions(runOptions);
+        }
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _options.Dispose();
+        while (_runOptions.TryDequeue(out var runOptions))
+        {
+            runOptions.Dispose();
+        }
+    }
+
+    /// <summary>Options for one run: a kept one if any (creating them is a native allocation and a finalizable handle).</summary>
+    internal RunOptions RentRunOptions() => _runOptions.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
+
+    /// <summary>Keeps the options for another run, unless a cancellation terminated them (or enough are kept).</summary>
+    internal void ReturnRunOptions(RunOptions runOptions)
+    {
+        if (runOptions.Terminate || _runOptions.Count >= KeptRunOptions)
+        {
+            runOptions.Dispose();
+            return;
+        }
+
+        _runOptions.Enqueue(runOptions);
+    }
+
+    private Tensor[] Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, RunOptions runOptions, CancellationToken cancellationToken)
+    {
         var values = new List<OrtValue>(inputs.Count);
         var pins = new List<MemoryHandle>(inputs.Count);
         var names = new string[inputs.Count];
-        using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
         {
@@ -120,12 +163,6 @@ internal sealed class OnnxModelInstance : IModelInstance
                 pin.Dispose();
             }
         }
-    }
-
-    public void Dispose()
-    {
-        _session.Dispose();
-        _options.Dispose();
     }
 
     /// <summary>

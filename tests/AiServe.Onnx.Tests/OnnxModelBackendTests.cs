@@ -164,6 +164,32 @@ public sealed class OnnxModelBackendTests
             instance.Run([Tensor.FromValues("input", TensorDataType.Fp32, [1, 4], new float[4].AsSpan())], ["label"], cts.Token));
     }
 
+    [Fact]
+    public void RunOptions_OfAFinishedRun_AreKept_ButNotOnesACancellationTerminated()
+    {
+        using var loaded = Load("iris", 1);
+        var instance = (OnnxModelInstance)loaded;
+
+        var first = instance.RentRunOptions();
+        instance.ReturnRunOptions(first);
+        var again = instance.RentRunOptions();
+        Assert.Same(first, again);
+
+        again.Terminate = true; // what a cancelled request's registration does
+        instance.ReturnRunOptions(again);
+        var fresh = instance.RentRunOptions();
+        Assert.NotSame(again, fresh);
+        Assert.False(fresh.Terminate);
+        instance.ReturnRunOptions(fresh);
+
+        // and runs go on after a cancelled one
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var input = Tensor.FromValues("input", TensorDataType.Fp32, [1, 4], new float[] { 5.1f, 3.5f, 1.4f, 0.2f }.AsSpan());
+        Assert.ThrowsAny<OperationCanceledException>(() => instance.Run([input], ["label"], cts.Token));
+        Assert.Single(instance.Run([input], ["label"], CancellationToken.None));
+    }
+
     [Theory]
     [InlineData("disable")]
     [InlineData("basic")]
