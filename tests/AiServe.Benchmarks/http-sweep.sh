@@ -25,9 +25,9 @@ dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
 dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
 
 pids=()
-# The servers' request logs grow by gigabytes per run; only their last 200 lines are kept when the script ends.
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; for f in "$OUT"/*.log; do [[ -f $f ]] && tail -n 200 "$f" > "$f.tail" && mv "$f.tail" "$f"; done; }
-trap cleanup EXIT
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18481 --models "$ON" >"$OUT/server-on.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18482 --models "$OFF" >"$OUT/server-off.log" 2>&1 & pids+=($!)
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18483 --models "$ON" >"$OUT/ceiling.log" 2>&1 & pids+=($!)

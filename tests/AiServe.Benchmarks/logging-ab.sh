@@ -11,8 +11,9 @@ dotnet build src/AiServe.Server -c Release -v q -nologo >/dev/null
 dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
 dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
 pids=()
-# The servers' request logs grow by gigabytes per run; only their last 200 lines are kept when the script ends.
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; for f in "$OUT"/*.log; do [[ -f $f ]] && tail -n 200 "$f" > "$f.tail" && mv "$f.tail" "$f"; done' EXIT
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18488 --models "$REPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18486 --models "$REPO" >"$OUT/default.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18487 --models "$REPO" \

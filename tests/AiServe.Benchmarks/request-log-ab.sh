@@ -23,8 +23,9 @@ dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
 dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
 
 pids=()
-# The servers' request logs grow by gigabytes per run; only their last 200 lines are kept when the script ends.
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; for f in "$OUT"/*.log; do [[ -f $f ]] && tail -n 200 "$f" > "$f.tail" && mv "$f.tail" "$f"; done' EXIT
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
 tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks ceiling --urls "http://127.0.0.1:$PORT" --models "$REPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
 ASPNETCORE_ENVIRONMENT=Production "$BASE_SRC/src/AiServe.Server/bin/Release/net10.0/AiServe.Server" \
   --urls "http://127.0.0.1:$((PORT + 1))" --models "$REPO" >"$OUT/base.log" 2>&1 & pids+=($!)

@@ -20,9 +20,9 @@ dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
 dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
 
 pids=()
-# The servers' request logs grow by gigabytes per run; only their last 200 lines are kept when the script ends.
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; for f in "$OUT"/*.log; do [[ -f $f ]] && tail -n 200 "$f" > "$f.tail" && mv "$f.tail" "$f"; done; }
-trap cleanup EXIT
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
 start() { # PORT REPO LOG -> sets SERVER_PID to the server process itself (child of dotnet run)
   dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$1" --models "$2" >"$3" 2>&1 & pids+=($!)
   for _ in $(seq 60); do curl -sf "http://127.0.0.1:$1/v2/health/ready" >/dev/null && break; sleep 1; done
