@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 
@@ -222,34 +223,28 @@ public static class TensorJson
     /// to <paramref name="dest"/>. False, writing nothing, when the value is outside the type's range (or the type is
     /// not one of those). Both decoding paths (<see cref="JsonNumberArrayScanner"/> too) narrow this way.
     /// </summary>
-    internal static bool TryWriteInteger(long value, TensorDataType type, Span<byte> dest)
+    internal static bool TryWriteInteger(long value, TensorDataType type, Span<byte> dest) => type switch
     {
-        switch (type)
+        TensorDataType.UInt8 => TryWriteInteger<byte>(value, dest),
+        TensorDataType.Int8 => TryWriteInteger<sbyte>(value, dest),
+        TensorDataType.UInt16 => TryWriteInteger<ushort>(value, dest),
+        TensorDataType.Int16 => TryWriteInteger<short>(value, dest),
+        TensorDataType.UInt32 => TryWriteInteger<uint>(value, dest),
+        TensorDataType.Int32 => TryWriteInteger<int>(value, dest),
+        TensorDataType.Int64 => TryWriteInteger<long>(value, dest),
+        _ => false,
+    };
+
+    private static bool TryWriteInteger<T>(long value, Span<byte> dest)
+        where T : IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        if (value < long.CreateTruncating(T.MinValue) || value > long.CreateTruncating(T.MaxValue))
         {
-            case TensorDataType.UInt8 when value is >= byte.MinValue and <= byte.MaxValue:
-                dest[0] = (byte)value;
-                return true;
-            case TensorDataType.Int8 when value is >= sbyte.MinValue and <= sbyte.MaxValue:
-                dest[0] = (byte)(sbyte)value;
-                return true;
-            case TensorDataType.UInt16 when value is >= ushort.MinValue and <= ushort.MaxValue:
-                BinaryPrimitives.WriteUInt16LittleEndian(dest, (ushort)value);
-                return true;
-            case TensorDataType.Int16 when value is >= short.MinValue and <= short.MaxValue:
-                BinaryPrimitives.WriteInt16LittleEndian(dest, (short)value);
-                return true;
-            case TensorDataType.UInt32 when value is >= uint.MinValue and <= uint.MaxValue:
-                BinaryPrimitives.WriteUInt32LittleEndian(dest, (uint)value);
-                return true;
-            case TensorDataType.Int32 when value is >= int.MinValue and <= int.MaxValue:
-                BinaryPrimitives.WriteInt32LittleEndian(dest, (int)value);
-                return true;
-            case TensorDataType.Int64:
-                BinaryPrimitives.WriteInt64LittleEndian(dest, value);
-                return true;
-            default:
-                return false;
+            return false;
         }
+
+        T.CreateTruncating(value).WriteLittleEndian(dest);
+        return true;
     }
 
     /// <summary>
