@@ -15,20 +15,20 @@ namespace AiServe.Onnx;
 /// </summary>
 internal sealed class OnnxModelInstance : IModelInstance
 {
+    // RunOptions of finished runs kept for the next ones (never those a cancellation terminated), at most this many.
+    private const int KeptRunOptions = 16;
+
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
-    // Per output: its layout when the signature fixes every dimension but the first (null otherwise: BYTES, another
-    // variable dimension, a zero dimension), worked out once.
-    private readonly Dictionary<string, OutputLayout?> _outputLayouts;
+    private readonly ConcurrentQueue<RunOptions> _runOptions = new();
+
+    // The outputs ONNX Runtime can be handed arrays for, by name: those whose every dimension but the first is fixed.
+    private readonly Dictionary<string, TensorSpec> _preshapeable;
 
     // Cleared for good when ONNX Runtime refused outputs shaped from the signature and then ran the same inputs with
     // outputs of its own: the model's outputs are not shaped as it declares them (its first dimension is not the
     // batch), so asking again would only fail again.
     private volatile bool _preshapeOutputs = true;
-
-    // RunOptions of finished runs, for the next ones; never those a cancellation terminated.
-    private const int KeptRunOptions = 16;
-    private readonly ConcurrentQueue<RunOptions> _runOptions = new();
 
     public OnnxModelInstance(InferenceSession session, SessionOptions options)
     {
@@ -37,7 +37,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         Signature = new ModelSignature(
             ReadSpecs(session.InputMetadata, "input"),
             ReadSpecs(session.OutputMetadata, "output"));
-        _outputLayouts = Signature.Outputs.ToDictionary(o => o.Name, OutputLayout.Of, StringComparer.Ordinal);
+        _preshapeable = Signature.Outputs.Where(IsPreshapeable).ToDictionary(o => o.Name, StringComparer.Ordinal);
     }
 
     /// <summary>Whether runs still ask ONNX Runtime to write outputs into arrays shaped from the signature (tests).</summary>
@@ -51,7 +51,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         var runOptions = RentRunOptions();
         try
         {
-            return Run(inputs, outputNames, runOptions, cancellationToken);
+            return RunWith(runOptions, inputs, outputNames, cancellationToken);
         }
         finally
         {
@@ -85,7 +85,14 @@ internal sealed class OnnxModelInstance : IModelInstance
         _runOptions.Enqueue(runOptions);
     }
 
-    private Tensor[] Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, RunOptions runOptions, CancellationToken cancellationToken)
+    /// <summary>
+    /// An output ONNX Runtime can write into an array allocated before the run: a fixed-size type whose dimensions
+    /// are all fixed but the first (the batch, or fixed too), none of them zero.
+    /// </summary>
+    internal static bool IsPreshapeable(TensorSpec spec) =>
+        spec.DataType != TensorDataType.Bytes && spec.Shape.Length > 0 && spec.Shape[0] != 0 && spec.Shape.Skip(1).All(d => d > 0);
+
+    private Tensor[] RunWith(RunOptions runOptions, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
         var values = new List<OrtValue>(inputs.Count);
         var pins = new List<MemoryHandle>(inputs.Count);
@@ -99,57 +106,33 @@ internal sealed class OnnxModelInstance : IModelInstance
                 values.Add(CreateValue(inputs[i], pins));
             }
 
-            var refused = false;
-            if (_preshapeOutputs && Layouts(inputs, outputNames) is { } layouts)
+            if (_preshapeOutputs && PreshapeableOutputs(inputs, outputNames) is { } specs)
             {
                 try
                 {
-                    return RunIntoManagedOutputs(runOptions, names, values, outputNames, layouts, inputs[0].ShapeSpan[0]);
+                    return RunIntoManagedOutputs(runOptions, names, values, outputNames, specs, inputs[0].ShapeSpan[0]);
                 }
                 catch (OnnxRuntimeException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // A shape the model does not produce, or a data-dependent failure: the run below tells which.
-                    refused = true;
+                    // A shape the model does not produce, or a failure on the data: a run with the runtime's own
+                    // outputs tells which. If it succeeds, the shapes were wrong, and stay wrong for this model.
+                    var outputs = RunIntoRuntimeOutputs(runOptions, names, values, outputNames);
+                    _preshapeOutputs = false;
+                    return outputs;
                 }
-                catch (OnnxRuntimeException ex)
-                {
-                    throw new OperationCanceledException("the run was terminated", ex, cancellationToken);
-                }
             }
 
-            IDisposableReadOnlyCollection<OrtValue> results;
-            try
-            {
-                results = _session.Run(runOptions, names, values, outputNames);
-            }
-            catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException("the run was terminated", ex, cancellationToken);
-            }
-            catch (OnnxRuntimeException ex)
-            {
-                // Inputs were validated against the signature, so what is left is a data-dependent failure inside
-                // the graph (e.g. an index out of range): the request's fault, reported with the runtime's words.
-                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the model could not run on this input: {ex.Message}", ex);
-            }
-
-            if (refused)
-            {
-                _preshapeOutputs = false;
-            }
-
-            using (results)
-            {
-                var outputs = new Tensor[outputNames.Count];
-                var k = 0;
-                foreach (var result in results)
-                {
-                    outputs[k] = ToTensor(outputNames[k], result);
-                    k++;
-                }
-
-                return outputs;
-            }
+            return RunIntoRuntimeOutputs(runOptions, names, values, outputNames);
+        }
+        catch (OnnxRuntimeException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the run was terminated", ex, cancellationToken);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            // Inputs were validated against the signature, so what is left is a data-dependent failure inside the
+            // graph (e.g. an index out of range): the request's fault, reported with the runtime's words.
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the model could not run on this input: {ex.Message}", ex);
         }
         finally
         {
@@ -166,64 +149,66 @@ internal sealed class OnnxModelInstance : IModelInstance
     }
 
     /// <summary>
-    /// The layouts of the requested outputs when the signature fixes every dimension of each but the first, which is
-    /// the batch (the rows of the first input); null when one of them is not such an output, or there are no rows.
+    /// The specs of the requested outputs when all of them are pre-shapeable and the first input has rows (its
+    /// first dimension, the batch); otherwise null.
     /// </summary>
-    private OutputLayout[]? Layouts(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames)
+    private TensorSpec[]? PreshapeableOutputs(IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames)
     {
         if (inputs.Count == 0 || inputs[0].ShapeSpan.Length == 0 || inputs[0].ShapeSpan[0] <= 0)
         {
             return null;
         }
 
-        var layouts = new OutputLayout[outputNames.Count];
-        for (var k = 0; k < layouts.Length; k++)
+        var specs = new TensorSpec[outputNames.Count];
+        for (var k = 0; k < specs.Length; k++)
         {
-            if (!_outputLayouts.TryGetValue(outputNames[k], out var layout) || layout is null)
+            if (!_preshapeable.TryGetValue(outputNames[k], out var spec))
             {
                 return null;
             }
 
-            layouts[k] = layout;
+            specs[k] = spec;
         }
 
-        return layouts;
+        return specs;
     }
 
     /// <summary>
     /// Runs with outputs that ONNX Runtime writes into one managed array (each output at an 8-byte boundary, one pin
-    /// for all); it fails the run if a shape is not the one it produces.
+    /// for all), shaped from the signature with the batch's rows; the runtime fails the run if a shape is not the one
+    /// it produces.
     /// </summary>
-    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, OutputLayout[] layouts, long rows)
+    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, TensorSpec[] specs, long rows)
     {
-        var shapes = new long[layouts.Length][];
-        var offsets = new int[layouts.Length + 1];
-        for (var k = 0; k < layouts.Length; k++)
+        var shapes = new long[specs.Length][];
+        var offsets = new int[specs.Length + 1];
+        for (var k = 0; k < specs.Length; k++)
         {
-            shapes[k] = layouts[k].ShapeFor(rows);
-            var bytes = checked((int)(shapes[k][0] * layouts[k].BytesPerRow));
-            offsets[k + 1] = checked(offsets[k] + ((bytes + 7) & ~7));
+            var shape = (long[])specs[k].Shape.Clone();
+            if (shape[0] < 0)
+            {
+                shape[0] = rows;
+            }
+
+            shapes[k] = shape;
+            offsets[k + 1] = checked(offsets[k] + ((Size(specs[k], shape) + 7) & ~7));
         }
 
+        // The tensors are views of the array; ONNX Runtime fills it during the run.
         var buffer = new byte[offsets[^1]];
-        var outputValues = new OrtValue[layouts.Length];
+        var outputs = new Tensor[specs.Length];
+        var outputValues = new OrtValue[specs.Length];
         using var pin = buffer.AsMemory().Pin();
         try
         {
-            for (var k = 0; k < layouts.Length; k++)
+            for (var k = 0; k < specs.Length; k++)
             {
-                var bytes = (int)(shapes[k][0] * layouts[k].BytesPerRow);
+                outputs[k] = Tensor.FromBytes(outputNames[k], specs[k].DataType, shapes[k], buffer.AsMemory(offsets[k], Size(specs[k], shapes[k])));
                 outputValues[k] = OrtValue.CreateTensorValueWithData(
-                    OrtMemoryInfo.DefaultInstance, layouts[k].ElementType, shapes[k], (nint)((byte*)pin.Pointer + offsets[k]), bytes);
+                    OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(specs[k].DataType), shapes[k], (nint)((byte*)pin.Pointer + offsets[k]), outputs[k].Data.Length);
             }
 
             _session.Run(runOptions, names, values, outputNames, outputValues);
-            var outputs = new Tensor[layouts.Length];
-            for (var k = 0; k < layouts.Length; k++)
-            {
-                outputs[k] = Tensor.FromBytes(outputNames[k], layouts[k].DataType, shapes[k], buffer.AsMemory(offsets[k], (int)(shapes[k][0] * layouts[k].BytesPerRow)));
-            }
-
             return outputs;
         }
         finally
@@ -233,6 +218,23 @@ internal sealed class OnnxModelInstance : IModelInstance
                 value?.Dispose();
             }
         }
+
+        static int Size(TensorSpec spec, long[] shape) => checked((int)(TensorShape.ElementCount(shape) * spec.DataType.ElementSize()));
+    }
+
+    /// <summary>Runs with outputs ONNX Runtime allocates, copied out once before they are released.</summary>
+    private Tensor[] RunIntoRuntimeOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames)
+    {
+        using var results = _session.Run(runOptions, names, values, outputNames);
+        var outputs = new Tensor[outputNames.Count];
+        var k = 0;
+        foreach (var result in results)
+        {
+            outputs[k] = ToTensor(outputNames[k], result);
+            k++;
+        }
+
+        return outputs;
     }
 
     private static unsafe OrtValue CreateValue(Tensor tensor, List<MemoryHandle> pins)

@@ -37,6 +37,18 @@ public sealed class OnnxModelBackendTests
         Assert.Equal(fixture.Output("label").AsSpan<long>().ToArray(), outputs[1].AsSpan<long>().ToArray());
     }
 
+    [Theory]
+    [InlineData(TensorDataType.Fp32, new long[] { -1, 3, 2 }, true)]
+    [InlineData(TensorDataType.Int64, new long[] { 2, 4 }, true)]
+    [InlineData(TensorDataType.Int64, new long[] { -1 }, true)]
+    [InlineData(TensorDataType.Bytes, new long[] { -1, 3 }, false)]
+    [InlineData(TensorDataType.Fp32, new long[] { -1, -1 }, false)]
+    [InlineData(TensorDataType.Fp32, new long[] { -1, 0 }, false)]
+    [InlineData(TensorDataType.Fp32, new long[] { 0, 3 }, false)]
+    [InlineData(TensorDataType.Fp32, new long[0], false)]
+    public void IsPreshapeable_FixedSizeTypes_WithEveryDimensionButTheFirstFixed(TensorDataType dataType, long[] shape, bool expected) =>
+        Assert.Equal(expected, OnnxModelInstance.IsPreshapeable(new TensorSpec("o", dataType, shape)));
+
     [Fact]
     public void Run_OutputWhoseFirstDimensionIsNotTheBatch_IsAnsweredByTheRuntimesOwnShape_AndNotPreshapedAgain()
     {
