@@ -15,11 +15,11 @@ namespace AiServe.Onnx;
 /// </summary>
 internal sealed class OnnxModelInstance : IModelInstance
 {
-    // RunOptions of finished runs kept for the next ones (never those a cancellation terminated), at most this many.
-    private const int KeptRunOptions = 16;
-
     private readonly InferenceSession _session;
     private readonly SessionOptions _options;
+
+    // RunOptions of finished runs kept for the next ones (never those a cancellation terminated). The queue never holds
+    // more than the most runs that were ever in flight at once, which the scheduler bounds by instance_count.
     private readonly ConcurrentQueue<RunOptions> _runOptions = new();
 
     // The outputs ONNX Runtime can be handed arrays for, by name: those whose every dimension but the first is fixed.
@@ -73,10 +73,10 @@ internal sealed class OnnxModelInstance : IModelInstance
     /// <summary>Options for one run: a kept one if any (creating them is a native allocation and a finalizable handle).</summary>
     internal RunOptions RentRunOptions() => _runOptions.TryDequeue(out var runOptions) ? runOptions : new RunOptions();
 
-    /// <summary>Keeps the options for another run, unless a cancellation terminated them (or enough are kept).</summary>
+    /// <summary>Keeps the options for another run, unless a cancellation terminated them.</summary>
     internal void ReturnRunOptions(RunOptions runOptions)
     {
-        if (runOptions.Terminate || _runOptions.Count >= KeptRunOptions)
+        if (runOptions.Terminate)
         {
             runOptions.Dispose();
             return;
