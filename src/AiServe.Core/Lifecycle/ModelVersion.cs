@@ -28,6 +28,7 @@ public sealed class ModelVersion
         Pipeline = pipeline;
         ModelName = modelName;
         Version = version;
+        VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _state = (int)state;
         _reason = reason;
         Source = source;
@@ -42,6 +43,9 @@ public sealed class ModelVersion
 
     /// <summary>The version number.</summary>
     public long Version { get; }
+
+    /// <summary>The version number as text (invariant culture), made once for the answers and logs of every request.</summary>
+    public string VersionText { get; }
 
     /// <summary>The current state.</summary>
     public ModelVersionState State => (ModelVersionState)Volatile.Read(ref _state);

@@ -1,7 +1,9 @@
 using System.Globalization;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
+using AiServe.Server.Hosting;
 using AiServe.Server.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace AiServe.Server.Protocols;
 
@@ -63,22 +65,32 @@ internal static class InferenceHttp
     /// throwing: under overload most requests take that path. Client mistakes and server states become error
     /// answers; a client that went away gets no answer.
     /// </summary>
-    public static async Task HandleAsync(
-        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, Func<ModelVersion, CancellationToken, Task> handler)
+    public static Task HandleAsync(
+        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, Func<ModelVersion, CancellationToken, Task> handler) =>
+        HandleAsync(http, statusOf, manager, model, handler, static (_, handler, version, aborted) => handler(version, aborted));
+
+    /// <summary>
+    /// <see cref="HandleAsync(HttpContext, Func{InferenceErrorCode, int}, ModelManager, string, Func{ModelVersion, CancellationToken, Task})"/>
+    /// with the handler's state passed in, so that a hot path's handler can be a static lambda (no closure and no
+    /// delegate made per request).
+    /// </summary>
+    public static async Task HandleAsync<TState>(
+        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, TState state,
+        Func<HttpContext, TState, ModelVersion, CancellationToken, Task> handler)
     {
         var aborted = http.RequestAborted;
         try
         {
             var (version, label) = Addressed(http, model);
             using var lease = manager.Acquire(model, ParseVersion(version), label);
-            RequestLogContext.SetModel(http, model, lease.Version.Version.ToString(CultureInfo.InvariantCulture));
+            RequestLogContext.SetModel(http, model, lease.Version.VersionText);
             if (lease.Version.Scheduler?.CheckCapacity() is { } full)
             {
                 await WriteInferenceErrorAsync(http, statusOf, full);
                 return;
             }
 
-            await handler(lease.Version, aborted);
+            await handler(http, state, lease.Version, aborted);
         }
         catch (InferenceException ex) when (!aborted.IsCancellationRequested)
         {
@@ -125,4 +137,20 @@ internal static class InferenceHttp
         writer.WriteString("error"u8, message);
         writer.WriteEndObject();
     }
+}
+
+/// <summary>
+/// The singletons the inference handlers use, taken from the application's root services on first use. Handlers
+/// that took them as parameters had ASP.NET Core make (and dispose) a service scope for every request to find
+/// them; first use rather than mapping time, so that the options are still validated when the host starts.
+/// </summary>
+internal sealed class InferenceServices(IServiceProvider services)
+{
+    private ModelManager? _manager;
+    private IOptions<AiServeOptions>? _options;
+
+    public ModelManager Manager => _manager ??= services.GetRequiredService<ModelManager>();
+
+    /// <summary>The largest request body taken (<c>AiServe:Limits:MaxRequestBodyBytes</c>).</summary>
+    public long MaxRequestBodyBytes => (_options ??= services.GetRequiredService<IOptions<AiServeOptions>>()).Value.Limits.MaxRequestBodyBytes;
 }

@@ -20,7 +20,7 @@ internal sealed class RequestBody : IDisposable
 
     /// <summary>Reads the whole body, refusing one larger than <paramref name="maxBytes"/>.</summary>
     /// <exception cref="RequestTooLargeException">The body is larger than the limit.</exception>
-    public static async Task<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    public static async ValueTask<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
         if (declared > maxBytes)

@@ -2,23 +2,35 @@ namespace AiServe.Server.Telemetry;
 
 /// <summary>
 /// What a protocol adapter tells the request log about a request (model and version), kept on the HttpContext so
-/// that adapters need not know the logging library.
+/// that adapters need not know the logging library. It lives in a request feature of its own rather than in
+/// <c>HttpContext.Items</c>, whose dictionary would be made for every request only to hold these two strings.
 /// </summary>
 internal static class RequestLogContext
 {
-    private const string ModelKey = "aiserve.model";
-    private const string VersionKey = "aiserve.version";
-
     public static void SetModel(HttpContext http, string model, string? version)
     {
-        http.Items[ModelKey] = model;
+        var feature = http.Features.Get<RequestLogFeature>();
+        if (feature is null)
+        {
+            feature = new RequestLogFeature();
+            http.Features.Set(feature);
+        }
+
+        feature.Model = model;
         if (version is not null)
         {
-            http.Items[VersionKey] = version;
+            feature.Version = version;
         }
     }
 
-    public static string? Model(HttpContext http) => http.Items.TryGetValue(ModelKey, out var v) ? v as string : null;
+    public static string? Model(HttpContext http) => http.Features.Get<RequestLogFeature>()?.Model;
 
-    public static string? Version(HttpContext http) => http.Items.TryGetValue(VersionKey, out var v) ? v as string : null;
+    public static string? Version(HttpContext http) => http.Features.Get<RequestLogFeature>()?.Version;
+
+    private sealed class RequestLogFeature
+    {
+        public string? Model { get; set; }
+
+        public string? Version { get; set; }
+    }
 }

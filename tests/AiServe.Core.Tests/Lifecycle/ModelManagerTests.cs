@@ -48,6 +48,7 @@ public sealed class ModelManagerTests : IDisposable
     private static long AcquiredVersion(ModelManager manager, string model, long? version = null, string? label = null)
     {
         using var lease = manager.Acquire(model, version, label);
+        Assert.Equal(lease.Version.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), lease.Version.VersionText);
         return lease.Version.Version;
     }
 

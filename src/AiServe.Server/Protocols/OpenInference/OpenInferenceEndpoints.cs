@@ -3,9 +3,7 @@ using System.Reflection;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Core.Scheduling;
-using AiServe.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace AiServe.Server.Protocols.OpenInference;
 
@@ -27,6 +25,8 @@ internal static class OpenInferenceEndpoints
     public static RouteGroupBuilder MapOpenInference(this IEndpointRouteBuilder endpoints)
     {
         var v2 = endpoints.MapGroup("/v2").WithTags("Open Inference Protocol (KServe V2)");
+        var services = new InferenceServices(endpoints.ServiceProvider);
+        var infer = (HttpContext http, string model) => Infer(http, model, services);
 
         v2.MapGet("", ServerMetadata).WithName("V2ServerMetadata").WithSummary("Server metadata and the protocol extensions it implements");
         v2.MapGet("/health/live", Live).WithName("V2ServerLive").WithSummary("Server liveness");
@@ -37,9 +37,9 @@ internal static class OpenInferenceEndpoints
         v2.MapGet("/models/{model}/ready", ModelReady).WithName("V2ModelReady").WithSummary("Model readiness");
         v2.MapGet("/models/{model}/versions/{version}/ready", ModelReady).WithName("V2ModelVersionReady").WithSummary("Model version readiness");
 
-        ConfigureInfer(v2.MapPost("/models/{model}/infer", Infer).WithName("V2ModelInfer").WithSummary("Inference on the highest ready version"));
-        ConfigureInfer(v2.MapPost("/models/{model}/versions/{version}/infer", Infer).WithName("V2ModelVersionInfer").WithSummary("Inference on one version"));
-        ConfigureInfer(v2.MapPost("/models/{model}/labels/{label}/infer", Infer).WithName("V2ModelLabelInfer")
+        ConfigureInfer(v2.MapPost("/models/{model}/infer", infer).WithName("V2ModelInfer").WithSummary("Inference on the highest ready version"));
+        ConfigureInfer(v2.MapPost("/models/{model}/versions/{version}/infer", infer).WithName("V2ModelVersionInfer").WithSummary("Inference on one version"));
+        ConfigureInfer(v2.MapPost("/models/{model}/labels/{label}/infer", infer).WithName("V2ModelLabelInfer")
             .WithSummary("Inference on the version a label (model.json 'labels', e.g. stable, canary) points at; an AiServe addition"));
         return v2;
     }
@@ -107,11 +107,11 @@ internal static class OpenInferenceEndpoints
         }
     }
 
-    private static Task Infer(HttpContext http, string model, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, manager, model, async (served, aborted) =>
+    private static Task Infer(HttpContext http, string model, InferenceServices services) =>
+        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, services.Manager, model, services, static async (http, services, served, aborted) =>
         {
             var headerLength = ParseHeaderLength(http.Request);
-            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
+            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, aborted);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);

@@ -3,7 +3,7 @@ using AiServe.Core.Inference;
 namespace AiServe.Server.Protocols.OpenInference;
 
 /// <summary>A decoded V2 infer request: the protocol-neutral request plus how the client wants outputs encoded.</summary>
-internal sealed class V2InferRequest(InferenceRequest request, bool binaryDataOutput, IReadOnlyDictionary<string, bool> outputBinary, bool rawMode)
+internal sealed class V2InferRequest(InferenceRequest request, bool binaryDataOutput, IReadOnlyDictionary<string, bool>? outputBinary, bool rawMode)
 {
     public InferenceRequest Request { get; } = request;
 
@@ -16,12 +16,12 @@ internal sealed class V2InferRequest(InferenceRequest request, bool binaryDataOu
     /// <summary>The request-level <c>binary_data_output</c> parameter.</summary>
     public bool BinaryDataOutput { get; } = binaryDataOutput;
 
-    /// <summary>Outputs that asked for (or against) binary data explicitly.</summary>
-    public IReadOnlyDictionary<string, bool> OutputBinary { get; } = outputBinary;
+    /// <summary>Outputs that asked for (or against) binary data explicitly (null when none did).</summary>
+    public IReadOnlyDictionary<string, bool>? OutputBinary { get; } = outputBinary;
 
     /// <summary>The body was the raw bytes of the only input; every output goes back binary.</summary>
     public bool RawMode { get; } = rawMode;
 
     public bool IsBinary(string output) =>
-        RawMode || (OutputBinary.TryGetValue(output, out var binary) ? binary : BinaryDataOutput);
+        RawMode || (OutputBinary is not null && OutputBinary.TryGetValue(output, out var binary) ? binary : BinaryDataOutput);
 }

@@ -66,7 +66,7 @@ internal static class V2RequestReader
         }
 
         var tensor = FromBinary(spec.Name, spec.DataType, shape, body);
-        return new V2InferRequest(new InferenceRequest([tensor]), true, new Dictionary<string, bool>(), rawMode: true);
+        return new V2InferRequest(new InferenceRequest([tensor]), true, null, rawMode: true);
     }
 
     private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
@@ -87,7 +87,7 @@ internal static class V2RequestReader
         long? timeout = null;
         List<Tensor>? inputs = null;
         List<string>? outputs = null;
-        var outputBinary = new Dictionary<string, bool>(StringComparer.Ordinal);
+        Dictionary<string, bool>? outputBinary = null; // made for the first output that names its encoding
         var binaryOffset = 0;
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -144,7 +144,7 @@ internal static class V2RequestReader
                 outputs = [];
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    outputs.Add(ReadOutput(ref reader, outputs.Count, outputBinary));
+                    outputs.Add(ReadOutput(ref reader, outputs.Count, ref outputBinary));
                 }
             }
             else
@@ -320,7 +320,7 @@ internal static class V2RequestReader
         return TensorJson.Decode(ref reader, name, type, shape, json.Length - at);
     }
 
-    private static string ReadOutput(ref Utf8JsonReader reader, int index, Dictionary<string, bool> outputBinary)
+    private static string ReadOutput(ref Utf8JsonReader reader, int index, ref Dictionary<string, bool>? outputBinary)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -368,7 +368,7 @@ internal static class V2RequestReader
 
         if (binary is { } b)
         {
-            outputBinary[name] = b;
+            (outputBinary ??= new Dictionary<string, bool>(StringComparer.Ordinal))[name] = b;
         }
 
         return name;

@@ -19,7 +19,9 @@ internal static class V2ResponseWriter
         var writer = json.Start();
         writer.WriteStartObject();
         writer.WriteString("model_name"u8, response.ModelName);
-        writer.WriteString("model_version"u8, response.ModelVersion.ToString(CultureInfo.InvariantCulture));
+        Span<byte> version = stackalloc byte[20]; // a long's digits
+        response.ModelVersion.TryFormat(version, out var versionLength, provider: CultureInfo.InvariantCulture);
+        writer.WriteString("model_version"u8, version[..versionLength]);
         if (response.Id is not null)
         {
             writer.WriteString("id"u8, response.Id);

@@ -4,9 +4,7 @@ using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Core.Scheduling;
-using AiServe.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace AiServe.Server.Protocols.TfServing;
 
@@ -16,6 +14,7 @@ internal static class TfServingEndpoints
     public static RouteGroupBuilder MapTfServing(this IEndpointRouteBuilder endpoints)
     {
         var v1 = endpoints.MapGroup("/v1/models").WithTags("TensorFlow Serving REST");
+        var services = new InferenceServices(endpoints.ServiceProvider);
 
         v1.MapGet("/{model}", Status).WithName("TfModelStatus").WithSummary("Status of every served version");
         v1.MapGet("/{model}/versions/{version}", Status).WithName("TfModelVersionStatus").WithSummary("Status of one version");
@@ -25,9 +24,10 @@ internal static class TfServingEndpoints
         v1.MapGet("/{model}/versions/{version}/metadata", Metadata).WithName("TfModelVersionMetadata").WithSummary("Signature of one version");
         v1.MapGet("/{model}/labels/{label}/metadata", Metadata).WithName("TfModelLabelMetadata").WithSummary("Signature of a labelled version");
 
-        Describe(v1.MapPost("/{model}:predict", Predict).WithName("TfPredict").WithSummary("Predict on the highest ready version"));
-        Describe(v1.MapPost("/{model}/versions/{version}:predict", Predict).WithName("TfVersionPredict").WithSummary("Predict on one version"));
-        Describe(v1.MapPost("/{model}/labels/{label}:predict", Predict).WithName("TfLabelPredict").WithSummary("Predict on a labelled version"));
+        var predict = (HttpContext http, string model) => Predict(http, model, services);
+        Describe(v1.MapPost("/{model}:predict", predict).WithName("TfPredict").WithSummary("Predict on the highest ready version"));
+        Describe(v1.MapPost("/{model}/versions/{version}:predict", predict).WithName("TfVersionPredict").WithSummary("Predict on one version"));
+        Describe(v1.MapPost("/{model}/labels/{label}:predict", predict).WithName("TfLabelPredict").WithSummary("Predict on a labelled version"));
 
         foreach (var method in new[] { "classify", "regress" })
         {
@@ -35,7 +35,7 @@ internal static class TfServingEndpoints
                 ? "Classify examples (models with a classification pipeline): top-k [label, score] pairs per example"
                 : "Regress examples (models with a regression or rating pipeline): one value per example";
             var name = char.ToUpperInvariant(method[0]) + method[1..];
-            var handler = (HttpContext h, string model, ModelManager m, IOptions<AiServeOptions> o) => ClassifyOrRegress(h, model, method, m, o);
+            var handler = (HttpContext h, string model) => ClassifyOrRegress(h, model, method, services);
             v1.MapPost($"/{{model}}:{method}", handler).WithName($"Tf{name}").WithSummary(summary);
             v1.MapPost($"/{{model}}/versions/{{version}}:{method}", handler).WithName($"TfVersion{name}").WithSummary(summary);
             v1.MapPost($"/{{model}}/labels/{{label}}:{method}", handler).WithName($"TfLabel{name}").WithSummary(summary);
@@ -111,10 +111,10 @@ internal static class TfServingEndpoints
     /// answers friendly predictions; its <c>inputs</c> (columnar) stay raw tensors. Image models also take a raw
     /// <c>image/*</c> body or <c>multipart/form-data</c> files.
     /// </summary>
-    private static Task Predict(HttpContext http, string model, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, async (served, aborted) =>
+    private static Task Predict(HttpContext http, string model, InferenceServices services) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, async (served, aborted) =>
         {
-            var limit = options.Value.Limits.MaxRequestBodyBytes;
+            var limit = services.MaxRequestBodyBytes;
             if (ImageUploads.IsUpload(http.Request))
             {
                 var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
@@ -144,10 +144,10 @@ internal static class TfServingEndpoints
     /// example a record (context fields fill in what an example lacks). Classify answers
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
-    private static Task ClassifyOrRegress(HttpContext http, string model, string method, ModelManager manager, IOptions<AiServeOptions> options) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, manager, model, async (served, aborted) =>
+    private static Task ClassifyOrRegress(HttpContext http, string model, string method, InferenceServices services) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, async (served, aborted) =>
         {
-            using var body = await RequestBody.ReadAsync(http.Request, options.Value.Limits.MaxRequestBodyBytes, aborted);
+            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("examples", out var examples))
