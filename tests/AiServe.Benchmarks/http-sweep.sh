@@ -35,6 +35,14 @@ for port in 18481 18482 18483; do
   for _ in $(seq 60); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 1; done
 done
 
+# Warm every server up on every model (JIT tiers, ONNX Runtime's first runs) before any step counts: each step's own
+# warm-up is short, and the first step on a cold server (iris at c1) measured ~25 % low.
+for port in 18481 18482 18483; do
+  for m in $MODELS; do
+    dotnet run --project src/AiServe.Bench -c Release --no-build -- --url "http://127.0.0.1:$port" --model "$m" --concurrency 16 --duration 3 --warmup 1 >/dev/null
+  done
+done
+
 bench() { # NAME PORT MODEL PROTOCOL BATCH
   echo "== $1"
   dotnet run --project src/AiServe.Bench -c Release --no-build -- --url "http://127.0.0.1:$2" --model "$3" --protocol "$4" --batch "$5" \
