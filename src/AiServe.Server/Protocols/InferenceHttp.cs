@@ -65,15 +65,10 @@ internal static class InferenceHttp
     /// throwing: under overload most requests take that path. Client mistakes and server states become error
     /// answers; a client that went away gets no answer.
     /// </summary>
-    public static Task HandleAsync(
-        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, Func<ModelVersion, CancellationToken, Task> handler) =>
-        HandleAsync(http, statusOf, manager, model, handler, static (_, handler, version, aborted) => handler(version, aborted));
-
-    /// <summary>
-    /// <see cref="HandleAsync(HttpContext, Func{InferenceErrorCode, int}, ModelManager, string, Func{ModelVersion, CancellationToken, Task})"/>
-    /// with the handler's state passed in, so that a hot path's handler can be a static lambda (no closure and no
-    /// delegate made per request).
-    /// </summary>
+    /// <remarks>
+    /// The handler gets its state passed in (<paramref name="state"/>), so that it can be a static lambda: no closure
+    /// and no delegate made per request.
+    /// </remarks>
     public static async Task HandleAsync<TState>(
         HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, TState state,
         Func<HttpContext, TState, ModelVersion, CancellationToken, Task> handler)

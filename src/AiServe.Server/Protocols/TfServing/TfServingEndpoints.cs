@@ -112,7 +112,7 @@ internal static class TfServingEndpoints
     /// <c>image/*</c> body or <c>multipart/form-data</c> files.
     /// </summary>
     private static Task Predict(HttpContext http, string model, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, async (served, aborted) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, services, static async (http, services, served, aborted) =>
         {
             var limit = services.MaxRequestBodyBytes;
             if (ImageUploads.IsUpload(http.Request))
@@ -145,8 +145,9 @@ internal static class TfServingEndpoints
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
     private static Task ClassifyOrRegress(HttpContext http, string model, string method, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, async (served, aborted) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, (services, method, model), static async (http, state, served, aborted) =>
         {
+            var (services, method, model) = state;
             using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, aborted);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
