@@ -11,8 +11,10 @@ namespace AiServe.Benchmarks;
 
 /// <summary>
 /// The HTTP ceiling yardstick: a bare Kestrel endpoint that does only what any V2 server must: read the whole JSON
-/// infer body into DTOs with System.Text.Json, then answer a fixed small V2 response (one element of the model's
-/// first output). No model, no queue, no logging, no telemetry. It answers GET /v2, /v2/health/ready,
+/// infer body into DTOs with System.Text.Json, then answer a fixed V2 response, made once and kept as bytes, shaped
+/// like the model's real answer to that body (each of its outputs, or those the body asks for, with the body's rows),
+/// so that the load generator reads as many bytes from the ceiling as from a server that runs the model. No model, no
+/// queue, no logging, no telemetry. It answers GET /v2, /v2/health/ready,
 /// /v2/models/{m} and /v2/models/{m}/ready like AiServe, from the models' model.json, so aiserve-bench drives it
 /// unchanged with the same bodies.
 /// <code>dotnet run -c Release --project tests/AiServe.Benchmarks -- ceiling --urls http://127.0.0.1:8090 [--models DIR ...]</code>
@@ -78,7 +80,9 @@ internal static class HttpCeiling
                 return Results.Json(new V2ErrorDto("the request has no 'inputs' with 'data'"), V2DtoJsonContext.Default.V2ErrorDto, statusCode: 400);
             }
 
-            return Results.Json(m.Answer, V2DtoJsonContext.Default.V2ResponseDto);
+            return m.AnswerTo(body) is { } answer
+                ? Results.Bytes(answer, "application/json")
+                : Results.Json(new V2ErrorDto("the request asks for an output the model does not have"), V2DtoJsonContext.Default.V2ErrorDto, statusCode: 400);
         });
         return app;
     }
@@ -86,9 +90,9 @@ internal static class HttpCeiling
     private static IResult NotFound(string model) =>
         Results.Json(new V2ErrorDto($"model '{model}' is not in the repository"), V2DtoJsonContext.Default.V2ErrorDto, statusCode: 404);
 
-    private static Dictionary<string, (V2ModelMetadataDto Metadata, V2ResponseDto Answer)> LoadModels(IEnumerable<string> folders)
+    private static Dictionary<string, CeilingModel> LoadModels(IEnumerable<string> folders)
     {
-        var models = new Dictionary<string, (V2ModelMetadataDto, V2ResponseDto)>(StringComparer.Ordinal);
+        var models = new Dictionary<string, CeilingModel>(StringComparer.Ordinal);
         foreach (var folder in folders.SelectMany(Directory.EnumerateDirectories))
         {
             var file = Path.Combine(folder, ModelConfigLoader.FileName);
@@ -112,8 +116,7 @@ internal static class HttpCeiling
             var metadata = new V2ModelMetadataDto(name, versions, "onnxruntime_onnx",
                 inputs.Select(t => new V2TensorMetadataDto(t.Name, t.Datatype, t.Shape)).ToArray(),
                 outputs.Select(t => new V2TensorMetadataDto(t.Name, t.Datatype, t.Shape)).ToArray());
-            var answer = new V2ResponseDto(name, versions[^1], [new V2OutputTensorDto(outputs[0].Name, outputs[0].Datatype, [1], [0f])]);
-            models[name] = (metadata, answer);
+            models[name] = new CeilingModel(metadata, name, versions[^1], outputs);
         }
 
         return models;

@@ -4,7 +4,8 @@
 # every variant of a round alike. Prints "rN NAME cC infer/s p99 ms" per step, then each server's RSS.
 #   bash tests/AiServe.Benchmarks/config-ab.sh OUT_DIR ROUNDS MODEL CONCURRENCY NAME=REPO[|ENV=VALUE ...] ...
 # A NAME starting with "ceiling" runs the bare-Kestrel ceiling; a NAME starting with "base" runs the server in BASE_DLL
-# (another build, e.g. of a git worktree); every other NAME the Release build of this tree. ENV is the server's
+# (another build, e.g. of a git worktree), one starting with "baseceiling" the ceiling in BASE_CEILING_DLL (that
+# build's AiServe.Benchmarks.dll); every other NAME the Release build of this tree. ENV is the server's
 # environment (e.g. "models|AiServe__Onnx__AllowSpinning=true"). DURATION (default 5 s) is each step's length;
 # BENCH_ARGS adds aiserve-bench options (e.g. "--protocol rest-binary"). Server output goes to OUT_DIR/NAME.err
 # (standard error only: the request log on standard output would grow by gigabytes). Builds must be current.
@@ -22,6 +23,7 @@ for spec in "$@"; do
   [[ $rest == *"|"* ]] && read -r -a envs <<<"${rest#*|}"
   case $name in
     ceiling*) env "${envs[@]}" dotnet "$CEILING" ceiling --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
+    baseceiling*) env "${envs[@]}" dotnet "$BASE_CEILING_DLL" ceiling --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
     base*) env "${envs[@]}" dotnet "$BASE_DLL" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
     *) env "${envs[@]}" dotnet "$SERVER" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
   esac
