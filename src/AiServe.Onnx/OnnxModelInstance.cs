@@ -25,6 +25,10 @@ internal sealed class OnnxModelInstance : IModelInstance
     // The outputs ONNX Runtime can be handed arrays for, by name: those whose every dimension but the first is fixed.
     private readonly Dictionary<string, TensorSpec> _preshapeable;
 
+    // Every output in the signature's order, when all of them are pre-shapeable: the specs of a request that names no
+    // outputs (it gets them all, in that order), shared by its runs instead of looked up and copied for each.
+    private readonly TensorSpec[]? _allPreshapeable;
+
     // Cleared for good when ONNX Runtime refused outputs shaped from the signature and then ran the same inputs with
     // outputs of its own: the model's outputs are not shaped as it declares them (its first dimension is not the
     // batch), so asking again would only fail again.
@@ -38,6 +42,7 @@ internal sealed class OnnxModelInstance : IModelInstance
             ReadSpecs(session.InputMetadata, "input"),
             ReadSpecs(session.OutputMetadata, "output"));
         _preshapeable = Signature.Outputs.Where(IsPreshapeable).ToDictionary(o => o.Name, StringComparer.Ordinal);
+        _allPreshapeable = _preshapeable.Count == Signature.Outputs.Count ? Signature.Outputs.ToArray() : null;
     }
 
     /// <summary>Whether runs still ask ONNX Runtime to write outputs into arrays shaped from the signature (tests).</summary>
@@ -94,8 +99,8 @@ internal sealed class OnnxModelInstance : IModelInstance
 
     private Tensor[] RunWith(RunOptions runOptions, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputNames, CancellationToken cancellationToken)
     {
-        var values = new List<OrtValue>(inputs.Count);
-        var pins = new List<MemoryHandle>(inputs.Count);
+        var values = new OrtValue[inputs.Count];
+        var pins = new MemoryHandle[inputs.Count];
         var names = new string[inputs.Count];
         using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
@@ -103,7 +108,7 @@ internal sealed class OnnxModelInstance : IModelInstance
             for (var i = 0; i < inputs.Count; i++)
             {
                 names[i] = inputs[i].Name;
-                values.Add(CreateValue(inputs[i], pins));
+                values[i] = CreateValue(inputs[i], out pins[i]);
             }
 
             if (_preshapeOutputs && PreshapeableOutputs(inputs, outputNames) is { } specs)
@@ -138,7 +143,7 @@ internal sealed class OnnxModelInstance : IModelInstance
         {
             foreach (var value in values)
             {
-                value.Dispose();
+                value?.Dispose();
             }
 
             foreach (var pin in pins)
@@ -159,6 +164,11 @@ internal sealed class OnnxModelInstance : IModelInstance
             return null;
         }
 
+        if (_allPreshapeable is { } all && SameNames(all, outputNames))
+        {
+            return all;
+        }
+
         var specs = new TensorSpec[outputNames.Count];
         for (var k = 0; k < specs.Length; k++)
         {
@@ -173,12 +183,30 @@ internal sealed class OnnxModelInstance : IModelInstance
         return specs;
     }
 
+    private static bool SameNames(TensorSpec[] specs, IReadOnlyList<string> names)
+    {
+        if (specs.Length != names.Count)
+        {
+            return false;
+        }
+
+        for (var k = 0; k < specs.Length; k++)
+        {
+            if (!string.Equals(specs[k].Name, names[k], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// Runs with outputs that ONNX Runtime writes into one managed array (each output at an 8-byte boundary, one pin
     /// for all), shaped from the signature with the batch's rows; the runtime fails the run if a shape is not the one
     /// it produces.
     /// </summary>
-    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames, TensorSpec[] specs, long rows)
+    private unsafe Tensor[] RunIntoManagedOutputs(RunOptions runOptions, string[] names, OrtValue[] values, IReadOnlyList<string> outputNames, TensorSpec[] specs, long rows)
     {
         var shapes = new long[specs.Length][];
         var offsets = new int[specs.Length + 1];
@@ -223,7 +251,7 @@ internal sealed class OnnxModelInstance : IModelInstance
     }
 
     /// <summary>Runs with outputs ONNX Runtime allocates, copied out once before they are released.</summary>
-    private Tensor[] RunIntoRuntimeOutputs(RunOptions runOptions, string[] names, List<OrtValue> values, IReadOnlyList<string> outputNames)
+    private Tensor[] RunIntoRuntimeOutputs(RunOptions runOptions, string[] names, OrtValue[] values, IReadOnlyList<string> outputNames)
     {
         using var results = _session.Run(runOptions, names, values, outputNames);
         var outputs = new Tensor[outputNames.Count];
@@ -237,8 +265,9 @@ internal sealed class OnnxModelInstance : IModelInstance
         return outputs;
     }
 
-    private static unsafe OrtValue CreateValue(Tensor tensor, List<MemoryHandle> pins)
+    private static unsafe OrtValue CreateValue(Tensor tensor, out MemoryHandle pin)
     {
+        pin = default;
         var shape = tensor.Shape.ToArray();
         if (tensor.DataType == TensorDataType.Bytes)
         {
@@ -253,10 +282,9 @@ internal sealed class OnnxModelInstance : IModelInstance
         }
 
         // ONNX Runtime reads the request's bytes in place; the pin keeps them still until the run ends.
-        var handle = tensor.Data.Pin();
-        pins.Add(handle);
+        pin = tensor.Data.Pin();
         return OrtValue.CreateTensorValueWithData(
-            OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(tensor.DataType), shape, (nint)handle.Pointer, tensor.Data.Length);
+            OrtMemoryInfo.DefaultInstance, OnnxTypeMap.ToElementType(tensor.DataType), shape, (nint)pin.Pointer, tensor.Data.Length);
     }
 
     private static Tensor ToTensor(string name, OrtValue value)

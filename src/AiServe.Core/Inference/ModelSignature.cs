@@ -11,11 +11,12 @@ public sealed record ModelSignature(IReadOnlyList<TensorSpec> Inputs, IReadOnlyL
 
     private static TensorSpec? Find(IReadOnlyList<TensorSpec> specs, string name)
     {
-        foreach (var spec in specs)
+        // Indexed: foreach over the interface would allocate an enumerator on every request.
+        for (var i = 0; i < specs.Count; i++)
         {
-            if (spec.Name == name)
+            if (specs[i].Name == name)
             {
-                return spec;
+                return specs[i];
             }
         }
 

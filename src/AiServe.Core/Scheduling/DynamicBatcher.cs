@@ -569,9 +569,18 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         public void Succeed(IReadOnlyList<Tensor> result)
         {
-            if (TryClaim())
+            if (!TryClaim())
             {
-                Complete(() => _tcs.TrySetResult(result));
+                return;
+            }
+
+            if (owner._completer is { } completer)
+            {
+                CompleteInOrder(completer, result);
+            }
+            else
+            {
+                _tcs.TrySetResult(result);
             }
         }
 
@@ -603,17 +612,10 @@ public sealed class DynamicBatcher : IInferenceScheduler
             return true;
         }
 
-        private void Complete(Action release)
-        {
-            if (owner._completer is { } completer)
-            {
-                completer.Complete(Sequence, release);
-            }
-            else
-            {
-                release();
-            }
-        }
+        // Its own method: the closure over the result is then made only when ordering is asked for, not for every
+        // request that succeeds.
+        private void CompleteInOrder(OrderedCompleter completer, IReadOnlyList<Tensor> result) =>
+            completer.Complete(Sequence, () => _tcs.TrySetResult(result));
     }
 
     /// <summary>Cancels a run once every request in it has failed (nobody is left to want the result).</summary>

@@ -100,15 +100,16 @@ internal static class V2RequestReader
             else if (reader.ValueTextEquals("parameters"u8))
             {
                 reader.Read();
-                ReadParameters(ref reader, "the request", (ref Utf8JsonReader r, string key) =>
+                var parameters = new RequestParameters { BinaryDataOutput = binaryDataOutput, Priority = priority, Timeout = timeout };
+                ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref RequestParameters p) =>
                 {
                     switch (key)
                     {
                         case "binary_data_output":
-                            binaryDataOutput = ReadBool(ref r, "parameters.binary_data_output");
+                            p.BinaryDataOutput = ReadBool(ref r, "parameters.binary_data_output");
                             return true;
                         case "priority":
-                            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt32(out priority) || priority < 0)
+                            if (r.TokenType != JsonTokenType.Number || !r.TryGetInt32(out p.Priority) || p.Priority < 0)
                             {
                                 throw Invalid("parameters.priority must be a non-negative integer (1 is the highest priority)");
                             }
@@ -120,18 +121,19 @@ internal static class V2RequestReader
                                 throw Invalid("parameters.timeout must be a non-negative integer number of microseconds");
                             }
 
-                            timeout = micros;
+                            p.Timeout = micros;
                             return true;
                         default:
                             return false;
                     }
                 });
+                (binaryDataOutput, priority, timeout) = (parameters.BinaryDataOutput, parameters.Priority, parameters.Timeout);
             }
             else if (reader.ValueTextEquals("inputs"u8))
             {
                 reader.Read();
                 Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array");
-                inputs = [];
+                inputs = new List<Tensor>(1); // most requests have one input
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
                     inputs.Add(ReadInput(ref reader, span, ref offset, binary, ref binaryOffset, inputs.Count));
@@ -213,21 +215,23 @@ internal static class V2RequestReader
             else if (reader.ValueTextEquals("parameters"u8))
             {
                 reader.Read();
-                ReadParameters(ref reader, $"input '{name ?? $"#{index}"}'", (ref Utf8JsonReader r, string key) =>
+                var parameters = new InputParameters(name, index) { BinarySize = binarySize };
+                ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref InputParameters p) =>
                 {
                     if (key == "binary_data_size")
                     {
                         if (r.TokenType != JsonTokenType.Number || !r.TryGetInt64(out var size) || size < 0)
                         {
-                            throw Invalid($"parameters.binary_data_size of input '{name ?? $"#{index}"}' must be a non-negative integer");
+                            throw Invalid($"parameters.binary_data_size of {p.Owner} must be a non-negative integer");
                         }
 
-                        binarySize = size;
+                        p.BinarySize = size;
                         return true;
                     }
 
                     return false;
                 });
+                binarySize = parameters.BinarySize;
             }
             else if (reader.ValueTextEquals("data"u8))
             {
@@ -339,12 +343,13 @@ internal static class V2RequestReader
             else if (reader.ValueTextEquals("parameters"u8))
             {
                 reader.Read();
-                ReadParameters(ref reader, $"outputs[{index}]", (ref Utf8JsonReader r, string key) =>
+                var parameters = new OutputParameters(index) { Binary = binary };
+                ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref OutputParameters p) =>
                 {
                     switch (key)
                     {
                         case "binary_data":
-                            binary = ReadBool(ref r, $"outputs[{index}].parameters.binary_data");
+                            p.Binary = ReadBool(ref r, $"{p.Owner}.parameters.binary_data");
                             return true;
                         case "classification":
                             throw new InferenceException(InferenceErrorCode.Unsupported,
@@ -353,6 +358,7 @@ internal static class V2RequestReader
                             return false;
                     }
                 });
+                binary = parameters.Binary;
             }
             else
             {
@@ -374,25 +380,58 @@ internal static class V2RequestReader
         return name;
     }
 
-    private delegate bool ParameterReader(ref Utf8JsonReader reader, string key);
+    // The parameters objects are read into a struct through a static reader, so that a request without them (the
+    // usual one) allocates no closure for them: a lambda capturing the caller's locals would make its closure object
+    // at the start of the caller, for every request and every input.
+    private delegate bool ParameterReader<TState>(ref Utf8JsonReader reader, string key, ref TState state)
+        where TState : struct, IParametersOwner;
 
-    /// <summary>Reads a parameters object; <paramref name="known"/> consumes the values it knows, the rest are skipped.</summary>
-    private static void ReadParameters(ref Utf8JsonReader reader, string owner, ParameterReader known)
+    private interface IParametersOwner
+    {
+        /// <summary>Whose parameters these are, for error messages ("input 'x'").</summary>
+        string Owner { get; }
+    }
+
+    private static void ReadParameters<TState>(ref Utf8JsonReader reader, ref TState state, ParameterReader<TState> known)
+        where TState : struct, IParametersOwner
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw Invalid($"'parameters' of {owner} must be an object");
+            throw Invalid($"'parameters' of {state.Owner} must be an object");
         }
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var key = reader.GetString()!;
             reader.Read();
-            if (!known(ref reader, key))
+            if (!known(ref reader, key, ref state))
             {
                 reader.Skip();
             }
         }
+    }
+
+    private struct RequestParameters : IParametersOwner
+    {
+        public bool BinaryDataOutput;
+        public int Priority;
+        public long? Timeout;
+
+        public readonly string Owner => "the request";
+    }
+
+    private struct InputParameters(string? name, int index) : IParametersOwner
+    {
+        public long? BinarySize;
+
+        public readonly string Owner => $"input '{name ?? $"#{index}"}'";
+    }
+
+    private struct OutputParameters(int index) : IParametersOwner
+    {
+        public bool? Binary;
+
+        public readonly string Owner => $"outputs[{index}]";
     }
 
     private static long[] ReadShape(ref Utf8JsonReader reader, string name)

@@ -28,8 +28,10 @@ internal static class V2ResponseWriter
         }
 
         writer.WriteStartArray("outputs"u8);
-        foreach (var output in response.Outputs)
+        var outputs = response.Outputs;
+        for (var k = 0; k < outputs.Count; k++) // indexed: foreach over the interface allocates an enumerator
         {
+            var output = outputs[k];
             writer.WriteStartObject();
             writer.WriteString("name"u8, output.Name);
             writer.WriteString("datatype"u8, output.DataType.ToWireName());
@@ -73,8 +75,9 @@ internal static class V2ResponseWriter
         http.Headers[HeaderContentLength] = json.WrittenCount.ToString(CultureInfo.InvariantCulture);
         http.ContentLength = json.WrittenCount + binaryLength;
         await http.Body.WriteAsync(json.WrittenMemory, cancellationToken);
-        foreach (var output in response.Outputs)
+        for (var k = 0; k < response.Outputs.Count; k++)
         {
+            var output = response.Outputs[k];
             if (request.IsBinary(output.Name))
             {
                 await WriteBinaryAsync(http.Body, output, cancellationToken);

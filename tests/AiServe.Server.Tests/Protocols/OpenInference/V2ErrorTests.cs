@@ -38,6 +38,13 @@ public sealed class V2ErrorTests(BundledModelsFactory factory) : IClassFixture<B
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "outputs": [{}]}""", "outputs[0] has no 'name'" },
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "parameters": {"binary_data_output": "yes"}}""", "binary_data_output must be true or false" },
         { """{"inputs": [{"name": "input", "shape": [1000000000, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}""", "its data holds fewer elements" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "parameters": [1]}""", "'parameters' of the request must be an object" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "parameters": {"priority": -1}}""", "parameters.priority must be a non-negative integer" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "parameters": {"timeout": "soon"}}""", "parameters.timeout must be a non-negative integer number of microseconds" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4], "parameters": 7}]}""", "'parameters' of input 'input' must be an object" },
+        { """{"inputs": [{"shape": [1, 4], "datatype": "FP32", "parameters": "x", "data": [1, 2, 3, 4]}]}""", "'parameters' of input '#0' must be an object" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "outputs": [{"name": "label"}, {"name": "probabilities", "parameters": null}]}""", "'parameters' of outputs[1] must be an object" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "outputs": [{"name": "label", "parameters": {"binary_data": 1}}]}""", "outputs[0].parameters.binary_data must be true or false" },
     };
 
     [Theory]
