@@ -21,6 +21,9 @@ internal sealed class CeilingModel(V2ModelMetadataDto metadata, string name, str
 
     public V2ModelMetadataDto Metadata => metadata;
 
+    /// <summary>The model's run, when the ceiling runs the models (<c>--run-models</c>); else null.</summary>
+    public CeilingModelRunner? Runner { get; init; }
+
     /// <summary>The answer to a request whose first input has data; null when it asks for an output the model lacks.</summary>
     public byte[]? AnswerTo(V2RequestDto request)
     {

@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace AiServe.Benchmarks;
+
+/// <summary>
+/// The model run of the HTTP ceiling in its <c>--run-models</c> mode: a minimal hand-written wrapper around ONNX
+/// Runtime's plain API (one <see cref="InferenceSession"/> per model, its latest version; each request's FP32 inputs
+/// as <see cref="DenseTensor{T}"/>s over the DTOs' arrays; <see cref="InferenceSession.Run(IReadOnlyCollection{NamedOnnxValue}, IReadOnlyCollection{string})"/>;
+/// the outputs written back as V2 JSON). No queue, no batching, no deadlines, no validation beyond what ONNX Runtime
+/// does, no logging: against it, AiServe's throughput measures the server's own work with the model's run on both
+/// sides. The session runs on ONNX Runtime's default thread settings, spinning off (as AiServe's are).
+/// </summary>
+internal sealed class CeilingModelRunner : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly string[] _allOutputs;
+    private readonly string _name;
+    private readonly string _version;
+
+    public CeilingModelRunner(string path, string name, string version)
+    {
+        using var options = new SessionOptions();
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        _session = new InferenceSession(path, options);
+        _allOutputs = [.. _session.OutputNames];
+        _name = name;
+        _version = version;
+    }
+
+    /// <summary>The V2 JSON answer to the request, or null with <paramref name="error"/> when it cannot be run.</summary>
+    public byte[]? Run(V2RequestDto request, out string? error)
+    {
+        var inputs = new List<NamedOnnxValue>(request.Inputs.Count);
+        foreach (var input in request.Inputs)
+        {
+            if (input.Datatype != "FP32" || input.Data is null)
+            {
+                error = $"input '{input.Name}': this yardstick runs FP32 'data' only";
+                return null;
+            }
+
+            var dims = new int[input.Shape.Length];
+            for (var i = 0; i < dims.Length; i++)
+            {
+                dims[i] = checked((int)input.Shape[i]);
+            }
+
+            inputs.Add(NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(input.Data, dims)));
+        }
+
+        IReadOnlyCollection<string> outputs = request.Outputs is { Count: > 0 } named ? named.Select(o => o.Name).ToArray() : _allOutputs;
+        try
+        {
+            using var results = _session.Run(inputs, outputs);
+            var buffer = new ArrayBufferWriter<byte>(256);
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                json.WriteString("model_name", _name);
+                json.WriteString("model_version", _version);
+                json.WriteStartArray("outputs");
+                foreach (var result in results)
+                {
+                    Write(json, result);
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            error = null;
+            return buffer.WrittenSpan.ToArray();
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or NotSupportedException)
+        {
+            error = ex.Message;
+            return null;
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+
+    private static void Write(Utf8JsonWriter json, DisposableNamedOnnxValue result)
+    {
+        json.WriteStartObject();
+        json.WriteString("name", result.Name);
+        switch (result.ElementType)
+        {
+            case TensorElementType.Float:
+                WriteTensor(json, "FP32", result.AsTensor<float>(), static (j, v) => j.WriteNumberValue(v));
+                break;
+            case TensorElementType.Double:
+                WriteTensor(json, "FP64", result.AsTensor<double>(), static (j, v) => j.WriteNumberValue(v));
+                break;
+            case TensorElementType.Int64:
+                WriteTensor(json, "INT64", result.AsTensor<long>(), static (j, v) => j.WriteNumberValue(v));
+                break;
+            case TensorElementType.Int32:
+                WriteTensor(json, "INT32", result.AsTensor<int>(), static (j, v) => j.WriteNumberValue(v));
+                break;
+            default:
+                throw new NotSupportedException($"output '{result.Name}' is {result.ElementType}; this yardstick writes FP32, FP64, INT64 and INT32");
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteTensor<T>(Utf8JsonWriter json, string datatype, Tensor<T> tensor, Action<Utf8JsonWriter, T> write)
+    {
+        json.WriteString("datatype", datatype);
+        json.WriteStartArray("shape");
+        foreach (var d in tensor.Dimensions)
+        {
+            json.WriteNumberValue(d);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("data");
+        foreach (var value in tensor)
+        {
+            write(json, value);
+        }
+
+        json.WriteEndArray();
+    }
+}
