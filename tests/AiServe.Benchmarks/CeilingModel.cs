@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using AiServe.Core.Repository;
@@ -49,45 +50,50 @@ internal sealed class CeilingModel(V2ModelMetadataDto metadata, string name, str
         return _answers.GetOrAdd((rows, requested), Write(rows, selected));
     }
 
-    private byte[] Write(long rows, List<TensorConfig> selected)
+    /// <summary>A V2 infer answer: the model's name and version around the outputs <paramref name="writeOutputs"/> writes.</summary>
+    public static byte[] WriteAnswer<TState>(string name, string version, TState state, Action<Utf8JsonWriter, TState> writeOutputs)
     {
-        using var buffer = new MemoryStream();
+        var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteString("model_name", name);
             json.WriteString("model_version", version);
             json.WriteStartArray("outputs");
-            foreach (var output in selected)
+            writeOutputs(json, state);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private byte[] Write(long rows, List<TensorConfig> selected) => WriteAnswer(name, version, (rows, selected), static (json, s) =>
+    {
+        foreach (var output in s.selected)
+        {
+            var shape = output.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? s.rows : 1).ToArray();
+            json.WriteStartObject();
+            json.WriteString("name", output.Name);
+            json.WriteString("datatype", output.Datatype);
+            json.WriteStartArray("shape");
+            foreach (var d in shape)
             {
-                var shape = output.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? rows : 1).ToArray();
-                json.WriteStartObject();
-                json.WriteString("name", output.Name);
-                json.WriteString("datatype", output.Datatype);
-                json.WriteStartArray("shape");
-                foreach (var d in shape)
-                {
-                    json.WriteNumberValue(d);
-                }
+                json.WriteNumberValue(d);
+            }
 
-                json.WriteEndArray();
-                json.WriteStartArray("data");
-                var count = shape.Aggregate(1L, (a, d) => a * d);
-                for (var k = 0L; k < count; k++)
-                {
-                    WriteValue(json, output.Datatype, k);
-                }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteStartArray("data");
+            var count = shape.Aggregate(1L, (a, d) => a * d);
+            for (var k = 0L; k < count; k++)
+            {
+                WriteValue(json, output.Datatype, k);
             }
 
             json.WriteEndArray();
             json.WriteEndObject();
         }
-
-        return buffer.ToArray();
-    }
+    });
 
     private static void WriteValue(Utf8JsonWriter json, string datatype, long k)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -56,24 +55,15 @@ internal sealed class CeilingModelRunner : IDisposable
         try
         {
             using var results = _session.Run(inputs, outputs);
-            var buffer = new ArrayBufferWriter<byte>(256);
-            using (var json = new Utf8JsonWriter(buffer))
+            var answer = CeilingModel.WriteAnswer(_name, _version, results, static (json, rs) =>
             {
-                json.WriteStartObject();
-                json.WriteString("model_name", _name);
-                json.WriteString("model_version", _version);
-                json.WriteStartArray("outputs");
-                foreach (var result in results)
+                foreach (var result in rs)
                 {
                     Write(json, result);
                 }
-
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }
-
+            });
             error = null;
-            return buffer.WrittenSpan.ToArray();
+            return answer;
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or NotSupportedException)
         {
