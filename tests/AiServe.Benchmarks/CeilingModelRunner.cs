@@ -33,22 +33,9 @@ internal sealed class CeilingModelRunner : IDisposable
     /// <summary>The V2 JSON answer to the request, or null with <paramref name="error"/> when it cannot be run.</summary>
     public byte[]? Run(V2RequestDto request, out string? error)
     {
-        var inputs = new List<NamedOnnxValue>(request.Inputs.Count);
-        foreach (var input in request.Inputs)
+        if (Inputs(request, out error) is not { } inputs)
         {
-            if (input.Datatype != "FP32" || input.Data is null)
-            {
-                error = $"input '{input.Name}': this yardstick runs FP32 'data' only";
-                return null;
-            }
-
-            var dims = new int[input.Shape.Length];
-            for (var i = 0; i < dims.Length; i++)
-            {
-                dims[i] = checked((int)input.Shape[i]);
-            }
-
-            inputs.Add(NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(input.Data, dims)));
+            return null;
         }
 
         IReadOnlyCollection<string> outputs = request.Outputs is { Count: > 0 } named ? named.Select(o => o.Name).ToArray() : _allOutputs;
@@ -70,6 +57,45 @@ internal sealed class CeilingModelRunner : IDisposable
             error = ex.Message;
             return null;
         }
+    }
+
+    /// <summary>The request's FP32 inputs as ONNX Runtime values, or null with <paramref name="error"/>.</summary>
+    private static List<NamedOnnxValue>? Inputs(V2RequestDto request, out string? error)
+    {
+        var inputs = new List<NamedOnnxValue>(request.Inputs.Count);
+        foreach (var input in request.Inputs)
+        {
+            if (input.Datatype != "FP32" || input.Data is null)
+            {
+                error = $"input '{input.Name}': this yardstick runs FP32 'data' only";
+                return null;
+            }
+
+            var dims = new int[input.Shape.Length];
+            long count = 1;
+            for (var i = 0; i < dims.Length; i++)
+            {
+                if (input.Shape[i] is < 0 or > int.MaxValue)
+                {
+                    error = $"input '{input.Name}': dimension {input.Shape[i]} is out of range";
+                    return null;
+                }
+
+                dims[i] = (int)input.Shape[i];
+                count = count > int.MaxValue ? count : count * dims[i]; // past int.MaxValue it can only be wrong
+            }
+
+            if (count != input.Data.Length)
+            {
+                error = $"input '{input.Name}': shape needs {count} elements, data holds {input.Data.Length}";
+                return null;
+            }
+
+            inputs.Add(NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(input.Data, dims)));
+        }
+
+        error = null;
+        return inputs;
     }
 
     public void Dispose() => _session.Dispose();
