@@ -5,7 +5,8 @@
 #     latency of the accepted requests and, per error kind, of the refusals (429); then the same server open loop
 #     (fixed arrival rates 2,000, 8,000 and 16,000 requests/s, at most 256 outstanding, no retries).
 #  3. the yardstick for 2: the bare-Kestrel ceiling (no model, no queue, a fixed answer) with the same body at
-#     concurrency 16 and 256, closed loop: how fast any server answers 256 clients on this machine.
+#     concurrency 16 and 256, closed loop, then open loop at the same rates: how fast any server answers 256 clients,
+#     or 8,000 requests/s, on this machine (the load generator shares its cores).
 #   bash tests/AiServe.Benchmarks/soak-and-overload.sh [OUT_DIR] [SOAK_S] [STEP_S]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -45,3 +46,4 @@ kill "$SERVER_PID" 2>/dev/null || true
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18486 --models "$QREPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:18486/v2/health/ready" >/dev/null && break; sleep 1; done
 bench --url http://127.0.0.1:18486 --model wide --concurrency 16,256 --duration "$STEP" --warmup 2 --out "$OUT/overload-ceiling"
+bench --url http://127.0.0.1:18486 --model wide --request-rate 2000,8000,16000 --max-outstanding 256 --duration "$STEP" --warmup 2 --out "$OUT/overload-ceiling-open"
