@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP comparison of docs/PERFORMANCE.md, in one run so that every row shares the machine's state.
-# Starts three servers side by side (AiServe with dynamic batching on, AiServe with it off, the bare-Kestrel
-# ceiling), then drives each with aiserve-bench, model by model, back to back.
+# Starts four servers side by side (AiServe with dynamic batching on, AiServe with it off, the bare-Kestrel
+# ceiling, and the same ceiling running the models with ONNX Runtime's plain API: the "ceilingrun" rows, batch-1 JSON
+# only), then drives each with aiserve-bench, model by model, back to back.
 #   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY] [MODELS]
 # MODELS: a space-separated subset of "iris fashion-mnist wide wide-xl" (default the first three). wide-xl's
 # model.onnx (71 MB) is not committed: this script makes it with tests/fixtures/repos/perf/make.py when it is missing.
@@ -31,13 +32,14 @@ trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18481 --models "$ON" >"$OUT/server-on.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18482 --models "$OFF" >"$OUT/server-off.log" 2>&1 & pids+=($!)
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18483 --models "$ON" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
-for port in 18481 18482 18483; do
+dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18484 --models "$ON" --run-models true >"$OUT/ceilingrun.log" 2>&1 & pids+=($!)
+for port in 18481 18482 18483 18484; do
   for _ in $(seq 60); do curl -sf "http://127.0.0.1:$port/v2/health/ready" >/dev/null && break; sleep 1; done
 done
 
 # Warm every server up on every model (JIT tiers, ONNX Runtime's first runs) before any step counts: each step's own
 # warm-up is short, and the first step on a cold server (iris at c1) measured ~25 % low.
-for port in 18481 18482 18483; do
+for port in 18481 18482 18483 18484; do
   for m in $MODELS; do
     dotnet run --project src/AiServe.Bench -c Release --no-build -- --url "http://127.0.0.1:$port" --model "$m" --concurrency 16 --duration 3 --warmup 1 >/dev/null
   done
@@ -51,6 +53,7 @@ bench() { # NAME PORT MODEL PROTOCOL BATCH
 
 for m in $MODELS; do
   bench "$m-b1-ceiling-json" 18483 "$m" rest-json 1
+  bench "$m-b1-ceilingrun-json" 18484 "$m" rest-json 1
   bench "$m-b1-on-json"      18481 "$m" rest-json 1
   bench "$m-b1-off-json"     18482 "$m" rest-json 1
   bench "$m-b1-on-binary"    18481 "$m" rest-binary 1
