@@ -11,6 +11,13 @@ public sealed record ScheduleOptions(int Priority = 0, TimeSpan? Timeout = null)
     /// <summary>No priority, no deadline.</summary>
     public static ScheduleOptions None { get; } = new();
 
+    /// <summary>
+    /// The options of a request that asks for <paramref name="priority"/> (0: none) and <paramref name="timeout"/>
+    /// (null: none): the shared <see cref="None"/> when it asks for neither, as most requests do.
+    /// </summary>
+    public static ScheduleOptions For(int priority, TimeSpan? timeout) =>
+        priority == 0 && timeout is null ? None : new ScheduleOptions(priority, timeout);
+
     /// <summary>The priority level used for queueing.</summary>
     public int EffectivePriority => Priority <= 0 ? DefaultPriority : Priority;
 }

@@ -115,8 +115,7 @@ internal static class OpenInferenceEndpoints
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);
-            var timeout = Timeout(http.Request, request);
-            var schedule = request.Priority == 0 && timeout is null ? ScheduleOptions.None : new ScheduleOptions(request.Priority, timeout);
+            var schedule = ScheduleOptions.For(request.Priority, Timeout(http.Request, request));
             var response = await served.InferAsync(request.Request, schedule, aborted);
             await V2ResponseWriter.WriteAsync(http.Response, response, request, aborted);
         });
