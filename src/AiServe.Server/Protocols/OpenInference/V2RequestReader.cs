@@ -82,9 +82,7 @@ internal static class V2RequestReader
         }
 
         string? id = null;
-        var binaryDataOutput = false;
-        var priority = 0;
-        long? timeout = null;
+        var parameters = new RequestParameters();
         List<Tensor>? inputs = null;
         List<string>? outputs = null;
         Dictionary<string, bool>? outputBinary = null; // made for the first output that names its encoding
@@ -100,7 +98,6 @@ internal static class V2RequestReader
             else if (reader.ValueTextEquals("parameters"u8))
             {
                 reader.Read();
-                var parameters = new RequestParameters { BinaryDataOutput = binaryDataOutput, Priority = priority, Timeout = timeout };
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref RequestParameters p) =>
                 {
                     switch (key)
@@ -127,7 +124,6 @@ internal static class V2RequestReader
                             return false;
                     }
                 });
-                (binaryDataOutput, priority, timeout) = (parameters.BinaryDataOutput, parameters.Priority, parameters.Timeout);
             }
             else if (reader.ValueTextEquals("inputs"u8))
             {
@@ -167,10 +163,10 @@ internal static class V2RequestReader
             throw Invalid($"the body has {binary.Length - binaryOffset} bytes of binary data that no input's binary_data_size accounts for");
         }
 
-        return new V2InferRequest(new InferenceRequest(inputs, outputs, id), binaryDataOutput, outputBinary, rawMode: false)
+        return new V2InferRequest(new InferenceRequest(inputs, outputs, id), parameters.BinaryDataOutput, outputBinary, rawMode: false)
         {
-            Priority = priority,
-            TimeoutMicroseconds = timeout,
+            Priority = parameters.Priority,
+            TimeoutMicroseconds = parameters.Timeout,
         };
     }
 
@@ -332,7 +328,7 @@ internal static class V2RequestReader
         }
 
         string? name = null;
-        bool? binary = null;
+        var parameters = new OutputParameters(index);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
@@ -343,7 +339,6 @@ internal static class V2RequestReader
             else if (reader.ValueTextEquals("parameters"u8))
             {
                 reader.Read();
-                var parameters = new OutputParameters(index) { Binary = binary };
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref OutputParameters p) =>
                 {
                     switch (key)
@@ -358,7 +353,6 @@ internal static class V2RequestReader
                             return false;
                     }
                 });
-                binary = parameters.Binary;
             }
             else
             {
@@ -372,7 +366,7 @@ internal static class V2RequestReader
             throw Invalid($"outputs[{index}] has no 'name'");
         }
 
-        if (binary is { } b)
+        if (parameters.Binary is { } b)
         {
             (outputBinary ??= new Dictionary<string, bool>(StringComparer.Ordinal))[name] = b;
         }
