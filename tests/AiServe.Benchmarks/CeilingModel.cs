@@ -30,14 +30,15 @@ internal sealed class CeilingModel(V2ModelMetadataDto metadata, string name, str
     {
         var shape = request.Inputs[0].Shape;
         var rows = Math.Clamp(shape.Length > 0 ? shape[0] : 1, 1, MaxRows);
-        var requested = request.Outputs is { Count: > 0 } named ? string.Join('\n', named.Select(o => o.Name)) : "";
+        var named = request.Outputs is { Count: > 0 } list ? list.Select(o => o.Name).ToArray() : null;
+        var requested = named is null ? "" : string.Join('\n', named);
         if (_answers.TryGetValue((rows, requested), out var answer))
         {
             return answer;
         }
 
         var selected = new List<TensorConfig>();
-        foreach (var wanted in request.Outputs is { Count: > 0 } list ? list.Select(o => o.Name) : outputs.Select(o => o.Name))
+        foreach (var wanted in named ?? outputs.Select(o => o.Name))
         {
             if (outputs.FirstOrDefault(o => o.Name == wanted) is not { } output)
             {
