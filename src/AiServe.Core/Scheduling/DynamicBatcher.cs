@@ -449,6 +449,12 @@ public sealed class DynamicBatcher : IInferenceScheduler
         {
             // Every request of the batch has already failed with its own reason (deadline or cancellation).
         }
+        catch (InferenceException ex) when (ex.Code == InferenceErrorCode.InvalidArgument && batch.Count > 1)
+        {
+            // The merged run refused its input (an id out of the model's range in one request, say): run each
+            // request on its own, so that the error reaches only the request that caused it.
+            RunEachAlone(batch, abort.Token);
+        }
         catch (InferenceException ex)
         {
             FailAll(batch, ex);
@@ -468,6 +474,38 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 {
                     System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
                 }
+            }
+        }
+    }
+
+    /// <summary>Runs every request of a failed merged run by itself; each gets its own result or error.</summary>
+    private void RunEachAlone(List<WorkItem> batch, CancellationToken token)
+    {
+        foreach (var item in batch)
+        {
+            if (item.IsCompleted)
+            {
+                continue;
+            }
+
+            try
+            {
+                item.Succeed(_instance.Run(item.Inputs, item.Outputs, token));
+            }
+            catch (OperationCanceledException)
+            {
+                // The run's token is cancelled only once every request of the batch has failed.
+                return;
+            }
+            catch (InferenceException ex)
+            {
+                item.Fail(ex);
+            }
+#pragma warning disable CA1031 // A failing run must fail its request, never the worker.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                item.Fail(new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex));
             }
         }
     }

@@ -334,6 +334,47 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_MergedRunRefusesOneRequestsInput_OnlyThatRequestFails()
+    {
+        var batcher = Create(Options(maxBatch: 8));
+        _instance.Poison = -1f;
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var good = Schedule(batcher, Rows(1, 100f));
+        var bad = Schedule(batcher, Rows(1, -1f));
+        var goodPair = Schedule(batcher, Rows(2, 200f));
+
+        _instance.OpenAll();
+        await blocker;
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => bad);
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+        var results = await Task.WhenAll(good, goodPair);
+        Assert.Equal([101f, 102f], results[0][0].AsSpan<float>().ToArray());
+        Assert.Equal([201f, 202f, 203f, 204f], results[1][0].AsSpan<float>().ToArray());
+
+        // The merged run of four rows failed; then each request ran by itself.
+        Assert.Equal([1L, 4, 1, 1, 2], _instance.BatchRows);
+    }
+
+    [Fact]
+    public async Task Schedule_MergedRunFailsForEveryRequest_EachGetsItsOwnError()
+    {
+        var batcher = Create(Options(maxBatch: 8));
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        _instance.Fail = true;
+        var first = Schedule(batcher, Rows(1, 100f));
+        var second = Schedule(batcher, Rows(1, 200f));
+
+        _instance.OpenAll();
+        await Assert.ThrowsAsync<InferenceException>(() => blocker);
+        Assert.Equal(InferenceErrorCode.InvalidArgument, (await Assert.ThrowsAsync<InferenceException>(() => first)).Code);
+        Assert.Equal(InferenceErrorCode.InvalidArgument, (await Assert.ThrowsAsync<InferenceException>(() => second)).Code);
+        Assert.Equal([1L, 2, 1, 1], _instance.BatchRows);
+    }
+
+    [Fact]
     public async Task Schedule_InlineWhenIdle_RunsOnCallerAndIsDoneOnReturn()
     {
         _instance.OpenAll();
@@ -547,6 +588,9 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
 
         public bool Fail { get; set; }
 
+        /// <summary>A value that makes a run holding it fail with InvalidArgument, as a bad id fails a real model.</summary>
+        public float? Poison { get; set; }
+
         public void OpenAll() => _open.TrySetResult();
 
         public async Task WaitForRunsAsync(int count)
@@ -590,7 +634,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
                     }
                 }
 
-                if (Fail)
+                if (Fail || (Poison is { } poison && values.Contains(poison)))
                 {
                     throw new InferenceException(InferenceErrorCode.InvalidArgument, "bad input");
                 }
