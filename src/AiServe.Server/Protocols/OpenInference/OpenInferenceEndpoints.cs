@@ -138,11 +138,12 @@ internal static class OpenInferenceEndpoints
 
     /// <summary>
     /// The request's deadline: the <c>timeout</c> parameter (µs) or the <c>X-Request-Timeout</c> header
-    /// (milliseconds), whichever is shorter; the model's default timeout caps it later.
+    /// (milliseconds), whichever is shorter; the model's default timeout caps it later. Zero asks for none, as
+    /// Triton's timeout of 0 does (its clients may send it), and as a model's <c>default_timeout_ms</c> of 0 does.
     /// </summary>
     private static TimeSpan? Timeout(HttpRequest http, V2InferRequest request)
     {
-        TimeSpan? timeout = request.TimeoutMicroseconds is { } us ? TimeSpan.FromMicroseconds(us) : null;
+        TimeSpan? timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(us) : null;
         if (http.Headers.TryGetValue(TimeoutHeader, out var header))
         {
             if (!double.TryParse(header.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || ms < 0 || !double.IsFinite(ms))
@@ -150,8 +151,11 @@ internal static class OpenInferenceEndpoints
                 throw new InferenceException(InferenceErrorCode.InvalidArgument, $"{TimeoutHeader} must be a non-negative number of milliseconds, got '{header}'");
             }
 
-            var fromHeader = TimeSpan.FromMilliseconds(ms);
-            timeout = timeout is { } t && t < fromHeader ? t : fromHeader;
+            if (ms > 0)
+            {
+                var fromHeader = TimeSpan.FromMilliseconds(ms);
+                timeout = timeout is { } t && t < fromHeader ? t : fromHeader;
+            }
         }
 
         return timeout;

@@ -78,6 +78,41 @@ public sealed class V2SchedulingTests : IDisposable
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Infer_TimeoutZero_MeansNoDeadline(bool header)
+    {
+        // Triton's timeout of 0 means none; its clients may send it.
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        using var content = new StringContent(header ? Request : """{"parameters": {"timeout": 0}, "inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}""");
+        if (header)
+        {
+            content.Headers.Add("X-Request-Timeout", "0");
+        }
+
+        var answer = client.PostAsync("/v2/models/slow/infer", content);
+        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        _gate.Set();
+        using var response = await answer;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Infer_TimeoutZeroWithModelDefault_ModelDefaultApplies()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"default_timeout_ms": 20}}""");
+        using var _ = factory;
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/slow/infer",
+            """{"parameters": {"timeout": 0}, "inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}""");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, status);
+        Assert.Contains("deadline of 20 ms", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Infer_ModelDefaultTimeout_AppliesWithoutRequestTimeout()
     {
