@@ -122,7 +122,17 @@ public sealed class ModelVersion
     public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictAsync(IReadOnlyList<System.Text.Json.JsonElement> records, ScheduleOptions options, CancellationToken cancellationToken)
     {
         var pipeline = RequirePipeline();
-        return RunPipelineAsync(pipeline, pipeline.Preprocess(records), records, options, cancellationToken);
+        IReadOnlyList<Tensor> tensors;
+        try
+        {
+            tensors = pipeline.Preprocess(records);
+        }
+        catch (InvalidOperationException ex) when (RequestText.IsUnreadable(ex))
+        {
+            throw RequestText.Unreadable("a record holds a value that cannot be read", ex);
+        }
+
+        return RunPipelineAsync(pipeline, tensors, records, options, cancellationToken);
     }
 
     /// <summary>Runs encoded images (PNG, JPEG, ...) through the version's image pipeline; one answer per image.</summary>

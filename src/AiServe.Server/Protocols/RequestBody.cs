@@ -1,4 +1,5 @@
 using System.Buffers;
+using AiServe.Core.Inference;
 
 namespace AiServe.Server.Protocols;
 
@@ -20,6 +21,7 @@ internal sealed class RequestBody : IDisposable
 
     /// <summary>Reads the whole body, refusing one larger than <paramref name="maxBytes"/>.</summary>
     /// <exception cref="RequestTooLargeException">The body is larger than the limit.</exception>
+    /// <exception cref="InferenceException">InvalidArgument when a compressed body does not decompress.</exception>
     public static async ValueTask<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
@@ -41,7 +43,7 @@ internal sealed class RequestBody : IDisposable
                     {
                         // One more byte would pass the limit: check whether the body really goes on.
                         var probe = new byte[1];
-                        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
+                        if (await ReadChunkAsync(request, probe, cancellationToken) > 0)
                         {
                             throw new RequestTooLargeException(length + 1L, maxBytes);
                         }
@@ -55,7 +57,7 @@ internal sealed class RequestBody : IDisposable
                     buffer = bigger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                var read = await ReadChunkAsync(request, buffer.AsMemory(length), cancellationToken);
                 if (read == 0)
                 {
                     break;
@@ -70,6 +72,20 @@ internal sealed class RequestBody : IDisposable
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
+        }
+    }
+
+    /// <summary>One read of the body; a compressed body (Content-Encoding) that does not decompress is the client's error.</summary>
+    private static async ValueTask<int> ReadChunkAsync(HttpRequest request, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.Body.ReadAsync(destination, cancellationToken);
+        }
+        catch (InvalidDataException ex)
+        {
+            // (ASP.NET Core's decompression has taken the Content-Encoding header off the request by now.)
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the request body does not decompress (Content-Encoding): {ex.Message}");
         }
     }
 

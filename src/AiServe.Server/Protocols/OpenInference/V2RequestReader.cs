@@ -30,6 +30,10 @@ internal static class V2RequestReader
         {
             throw Invalid($"malformed JSON in the request body: {ex.Message}");
         }
+        catch (InvalidOperationException ex) when (RequestText.IsUnreadable(ex))
+        {
+            throw RequestText.Unreadable("malformed JSON in the request body", ex);
+        }
     }
 
     /// <summary>Builds the request of raw mode: the whole body is the bytes of the model's only input.</summary>

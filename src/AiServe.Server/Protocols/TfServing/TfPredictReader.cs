@@ -17,6 +17,18 @@ internal static class TfPredictReader
 
     public static (InferenceRequest Request, bool Columnar) Read(JsonElement root, ModelSignature signature)
     {
+        try
+        {
+            return ReadBody(root, signature);
+        }
+        catch (InvalidOperationException ex) when (RequestText.IsUnreadable(ex))
+        {
+            throw RequestText.Unreadable("malformed JSON in the request body", ex);
+        }
+    }
+
+    private static (InferenceRequest Request, bool Columnar) ReadBody(JsonElement root, ModelSignature signature)
+    {
         if (root.ValueKind != JsonValueKind.Object)
         {
             throw Invalid("the request body must be a JSON object with 'instances' or 'inputs'");

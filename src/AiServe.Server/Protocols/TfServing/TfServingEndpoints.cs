@@ -212,13 +212,20 @@ internal static class TfServingEndpoints
             return example;
         }
 
-        var merged = JsonNode.Parse(context.GetRawText())!.AsObject();
-        foreach (var property in example.EnumerateObject())
+        try
         {
-            merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
-        }
+            var merged = JsonNode.Parse(context.GetRawText())!.AsObject();
+            foreach (var property in example.EnumerateObject())
+            {
+                merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+            }
 
-        return JsonSerializer.SerializeToElement(merged);
+            return JsonSerializer.SerializeToElement(merged);
+        }
+        catch (Exception ex) when (RequestText.IsUnreadable(ex) || ex is JsonException { InnerException: { } inner } && RequestText.IsUnreadable(inner))
+        {
+            throw RequestText.Unreadable("an example or the 'context' holds a value that cannot be read", ex is JsonException ? ex.InnerException! : ex);
+        }
     }
 
     private static void WriteArray(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<JsonObject> items)
