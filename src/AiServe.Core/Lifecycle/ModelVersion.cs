@@ -136,7 +136,7 @@ public sealed class ModelVersion
     }
 
     /// <summary>Runs encoded images (PNG, JPEG, ...) through the version's image pipeline; one answer per image.</summary>
-    /// <exception cref="InferenceException">InvalidArgument without a pipeline; Unsupported when it is not an image pipeline.</exception>
+    /// <exception cref="InferenceException">InvalidArgument without a pipeline, or when it is not an image pipeline.</exception>
     public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, ScheduleOptions options, CancellationToken cancellationToken)
     {
         var pipeline = RequirePipeline();

@@ -29,7 +29,7 @@ public interface IPipeline
     IReadOnlyList<Tensor> Preprocess(IReadOnlyList<JsonElement> records);
 
     /// <summary>Image pipelines: makes the input tensor from raw encoded images (PNG, JPEG, ...). Others throw Unsupported.</summary>
-    /// <exception cref="InferenceException">An image is too large or cannot be decoded (InvalidArgument); not an image pipeline (Unsupported).</exception>
+    /// <exception cref="InferenceException">An image is too large or cannot be decoded, or this is not an image pipeline (InvalidArgument).</exception>
     IReadOnlyList<Tensor> PreprocessImages(IReadOnlyList<ReadOnlyMemory<byte>> images);
 
     /// <summary>

@@ -72,7 +72,7 @@ internal sealed class ImagePipeline : IPipeline
     }
 
     internal static InferenceException NotAnImagePipeline(string kind) =>
-        new(InferenceErrorCode.Unsupported, $"raw image uploads need an image pipeline; this model's pipeline is '{kind}'");
+        new(InferenceErrorCode.InvalidArgument, $"raw image uploads (image/* or multipart bodies) need a model with an image pipeline; this model's pipeline is '{kind}': send JSON 'instances'");
 
     private static string FieldOf(JsonElement record) =>
         record.ValueKind == JsonValueKind.Object && record.TryGetProperty("b64", out _) && !record.TryGetProperty("image_b64", out _) ? "b64" : "image_b64";

@@ -145,11 +145,11 @@ public sealed class ImagePipelineTests
     }
 
     [Fact]
-    public void PreprocessImages_NotAnImagePipeline_ThrowsUnsupported()
+    public void PreprocessImages_NotAnImagePipeline_ThrowsInvalidArgument()
     {
         var pipeline = TempPipeline.Load("""{"kind": "tabular", "features": [{"name": "x", "type": "numeric"}]}""");
 
         var ex = Assert.Throws<InferenceException>(() => pipeline.PreprocessImages([new byte[1]]));
-        Assert.Equal(InferenceErrorCode.Unsupported, ex.Code);
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
     }
 }

@@ -28,8 +28,9 @@ internal static class ImageUploads
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException || ex is IOException && !cancellationToken.IsCancellationRequested)
         {
+            // InvalidDataException: a broken part or a form limit; IOException: the body ends inside a part.
             throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed multipart body: {ex.Message}");
         }
 

@@ -127,6 +127,22 @@ public sealed class TfServingPipelineTests(BundledModelsFactory factory) : IClas
     }
 
     [Theory]
+    [InlineData("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\u0089PNG--b--\r\n")]
+    [InlineData("--b\r\nContent-Disposition: form-data; name=\"f\"; fil--b--\r\n")]
+    [InlineData("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\n\r\nabc")]
+    public async Task Predict_TruncatedMultipartBody_Returns400(string body)
+    {
+        var client = await factory.StartAsync();
+        using var content = new ByteArrayContent(System.Text.Encoding.Latin1.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=b");
+
+        using var response = await client.PostAsync("/v1/models/fashion-mnist:predict", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("malformed multipart body", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("image/png", "not an image that can be decoded")]
     [InlineData("image/jpeg", "not an image that can be decoded")]
     public async Task Predict_UndecodableImage_Returns400(string type, string message)
@@ -150,7 +166,8 @@ public sealed class TfServingPipelineTests(BundledModelsFactory factory) : IClas
 
         using var response = await client.PostAsync("/v1/models/penguins:predict", content);
 
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotImplemented, response.StatusCode.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("need a model with an image pipeline; this model's pipeline is 'tabular'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]
