@@ -62,7 +62,7 @@ public sealed class OnnxModelBackend : IModelBackend
     {
         var options = new SessionOptions
         {
-            ExecutionMode = config.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            ExecutionMode = Math.Min(config.InterOpThreads, Environment.ProcessorCount) > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = config.GraphOptimizationLevel switch
             {
                 "disable" => GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -79,9 +79,11 @@ public sealed class OnnxModelBackend : IModelBackend
         }
         else
         {
-            // An explicit per-model thread count is an opt-out of the shared pool (see OnnxBackendOptions).
-            options.IntraOpNumThreads = config.IntraOpThreads;
-            options.InterOpNumThreads = config.InterOpThreads;
+            // An explicit per-model thread count is an opt-out of the shared pool (see OnnxBackendOptions), capped at
+            // the cores the process may use (the container's quota included): more threads than cores never run
+            // at once, and ONNX Runtime would try to start every one of a typo's hundred thousand.
+            options.IntraOpNumThreads = Math.Min(config.IntraOpThreads, Environment.ProcessorCount);
+            options.InterOpNumThreads = Math.Min(config.InterOpThreads, Environment.ProcessorCount);
         }
 
         foreach (var provider in config.ExecutionProviders)

@@ -27,5 +27,22 @@ public sealed class OnnxRuntimeEnvironmentTests
         Assert.True(withShared < 3, $"sessions on the shared pool added {withShared} threads");
     }
 
+    [Fact]
+    public void Load_OwnPoolLargerThanTheCores_CappedAtTheCores()
+    {
+        var backend = new OnnxModelBackend();
+        var path = Path.Combine(TestPaths.Models, "iris", "1", "model.onnx");
+        var before = ThreadCount();
+
+        // A typo's hundred thousand threads: ONNX Runtime would try to start every one of them.
+        using var instance = backend.Load(new ModelLoadRequest("iris", 1, path,
+            new ModelConfig { Onnx = new OnnxConfig { IntraOpThreads = 100_000, InterOpThreads = 100_000 } }));
+        var added = ThreadCount() - before;
+
+        Assert.True(added <= 2 * Environment.ProcessorCount, $"the session added {added} threads on {Environment.ProcessorCount} cores");
+        var output = instance.Run([Tensor.FromValues("input", TensorDataType.Fp32, [1, 4], new[] { 5.1f, 3.5f, 1.4f, 0.2f }.AsSpan())], ["label"], CancellationToken.None);
+        Assert.Equal(0L, output[0].AsSpan<long>()[0]);
+    }
+
     private static int ThreadCount() => Directory.GetDirectories("/proc/self/task").Length;
 }

@@ -48,6 +48,12 @@ public static partial class ModelConfigLoader
         return config with { Name = config.Name ?? folderName };
     }
 
+    /// <summary>The most concurrent runs one version may have (<c>instance_count</c>); far past any core count.</summary>
+    public const int MaxInstanceCount = 256;
+
+    /// <summary>The longest queue delay or default deadline, in milliseconds: the longest due time .NET timers take.</summary>
+    public const long MaxWaitMilliseconds = uint.MaxValue - 1L;
+
     /// <summary>Checks every value; throws with the field's JSON path and the problem.</summary>
     public static void Validate(ModelConfig config, string folderName)
     {
@@ -110,9 +116,9 @@ public static partial class ModelConfigLoader
             }
         }
 
-        if (config.InstanceCount < 1)
+        if (config.InstanceCount is < 1 or > MaxInstanceCount)
         {
-            Fail("instance_count", "must be at least 1");
+            Fail("instance_count", $"must be between 1 and {MaxInstanceCount} (runs at once on one version)");
         }
 
         if (config.DynamicBatching is { } batching)
@@ -132,9 +138,9 @@ public static partial class ModelConfigLoader
                 Fail("dynamic_batching.preferred_batch_sizes", "sizes must be between 1 and max_batch_size");
             }
 
-            if (batching.MaxQueueDelayUs < 0)
+            if (batching.MaxQueueDelayUs is < 0 or > MaxWaitMilliseconds * 1000)
             {
-                Fail("dynamic_batching.max_queue_delay_us", "must be 0 or positive");
+                Fail("dynamic_batching.max_queue_delay_us", $"must be between 0 and {MaxWaitMilliseconds * 1000} (about 49 days, the longest wait a timer takes)");
             }
 
             if (batching.MaxQueueSize < 0)
@@ -142,9 +148,9 @@ public static partial class ModelConfigLoader
                 Fail("dynamic_batching.max_queue_size", "must be 0 (default) or positive");
             }
 
-            if (batching.DefaultTimeoutMs < 0)
+            if (batching.DefaultTimeoutMs is < 0 or > MaxWaitMilliseconds)
             {
-                Fail("dynamic_batching.default_timeout_ms", "must be 0 (no deadline) or positive");
+                Fail("dynamic_batching.default_timeout_ms", $"must be between 0 (no deadline) and {MaxWaitMilliseconds} (about 49 days, the longest wait a timer takes)");
             }
         }
 

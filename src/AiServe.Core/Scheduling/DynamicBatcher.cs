@@ -91,6 +91,12 @@ public sealed class DynamicBatcher : IInferenceScheduler
             return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(t, "before it was queued"));
         }
 
+        if (timeout > LongestDeadline)
+        {
+            // Longer than a timer can wait (about 49 days): no deadline in practice, and none is armed.
+            timeout = null;
+        }
+
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
         var item = new WorkItem(this, inputs, outputs, rows, options.EffectivePriority);
         var inline = false;
@@ -517,6 +523,9 @@ public sealed class DynamicBatcher : IInferenceScheduler
             item.Fail(error);
         }
     }
+
+    /// <summary>The longest deadline armed: the longest due time .NET timers take.</summary>
+    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(uint.MaxValue - 1L);
 
     private static TimeSpan? Cap(TimeSpan? requested, TimeSpan? limit) =>
         (requested, limit) switch

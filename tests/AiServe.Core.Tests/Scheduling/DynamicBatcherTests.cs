@@ -176,6 +176,18 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_DeadlineLongerThanATimerTakes_RunsWithoutOne()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8));
+
+        var result = await Schedule(batcher, Rows(1, 1f), new ScheduleOptions(Timeout: TimeSpan.FromDays(365 * 30)));
+
+        Assert.Equal([2f, 3f], result[0].AsSpan<float>().ToArray());
+        Assert.Equal(0, _time.TimersCreated);
+    }
+
+    [Fact]
     public async Task Schedule_ModelDefaultTimeout_CapsLongerRequestTimeout()
     {
         var batcher = Create(Options(maxBatch: 8) with { DefaultTimeout = TimeSpan.FromMilliseconds(5) });

@@ -143,7 +143,9 @@ internal static class OpenInferenceEndpoints
     /// </summary>
     private static TimeSpan? Timeout(HttpRequest http, V2InferRequest request)
     {
-        TimeSpan? timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(us) : null;
+        // Longer than ~31 years counts as 31 years, which TimeSpan holds (the scheduler arms no deadline that long).
+        const long LongestMs = 1_000_000_000_000;
+        TimeSpan? timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(Math.Min(us, LongestMs * 1000)) : null;
         if (http.Headers.TryGetValue(TimeoutHeader, out var header))
         {
             if (!double.TryParse(header.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || ms < 0 || !double.IsFinite(ms))
@@ -153,7 +155,7 @@ internal static class OpenInferenceEndpoints
 
             if (ms > 0)
             {
-                var fromHeader = TimeSpan.FromMilliseconds(ms);
+                var fromHeader = TimeSpan.FromMilliseconds(Math.Min(ms, LongestMs));
                 timeout = timeout is { } t && t < fromHeader ? t : fromHeader;
             }
         }

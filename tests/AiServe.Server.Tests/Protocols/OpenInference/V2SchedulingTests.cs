@@ -100,6 +100,27 @@ public sealed class V2SchedulingTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("9223372036854775807", null)]
+    [InlineData("10000000000000", null)]
+    [InlineData(null, "1e300")]
+    [InlineData(null, "99999999999")]
+    public async Task Infer_TimeoutLongerThanATimerTakes_RunsWithoutDeadline(string? parameter, string? header)
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        _gate.Set();
+        using var content = new StringContent(parameter is null ? Request : $$"""{"parameters": {"timeout": {{parameter}}}, "inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}""");
+        if (header is not null)
+        {
+            content.Headers.Add("X-Request-Timeout", header);
+        }
+
+        using var response = await client.PostAsync("/v2/models/slow/infer", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Infer_TimeoutZeroWithModelDefault_ModelDefaultApplies()
     {
