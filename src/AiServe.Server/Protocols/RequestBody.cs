@@ -43,7 +43,7 @@ internal sealed class RequestBody : IDisposable
                     {
                         // One more byte would pass the limit: check whether the body really goes on.
                         var probe = new byte[1];
-                        if (await ReadChunkAsync(request, probe, cancellationToken) > 0)
+                        if (await request.Body.ReadAsync(probe, cancellationToken) > 0)
                         {
                             throw new RequestTooLargeException(length + 1L, maxBytes);
                         }
@@ -57,7 +57,7 @@ internal sealed class RequestBody : IDisposable
                     buffer = bigger;
                 }
 
-                var read = await ReadChunkAsync(request, buffer.AsMemory(length), cancellationToken);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
                 if (read == 0)
                 {
                     break;
@@ -68,24 +68,17 @@ internal sealed class RequestBody : IDisposable
 
             return new RequestBody(buffer, length);
         }
+        catch (InvalidDataException ex)
+        {
+            // A compressed body (Content-Encoding) that does not decompress is the client's error. (ASP.NET Core's
+            // decompression has taken the Content-Encoding header off the request by now.)
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the request body does not decompress (Content-Encoding): {ex.Message}");
+        }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
             throw;
-        }
-    }
-
-    /// <summary>One read of the body; a compressed body (Content-Encoding) that does not decompress is the client's error.</summary>
-    private static async ValueTask<int> ReadChunkAsync(HttpRequest request, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await request.Body.ReadAsync(destination, cancellationToken);
-        }
-        catch (InvalidDataException ex)
-        {
-            // (ASP.NET Core's decompression has taken the Content-Encoding header off the request by now.)
-            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the request body does not decompress (Content-Encoding): {ex.Message}");
         }
     }
 
