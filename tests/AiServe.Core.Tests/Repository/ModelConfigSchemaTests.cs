@@ -64,6 +64,7 @@ public sealed class ModelConfigSchemaTests
     [InlineData("""{"warmup": [{"name": "w", "inputs": {"x": {"shape": [1, 2], "data": [[1, 2]]}}}]}""")]
     [InlineData("""{"max_batch_size": 8, "instance_count": 2, "dynamic_batching": {"enabled": true, "max_batch_size": 4, "preferred_batch_sizes": [2, 4], "max_queue_delay_us": 500, "max_queue_size": 16, "preserve_ordering": true, "default_timeout_ms": 100}}""")]
     [InlineData("""{"dynamic_batching": {"enabled": false}}""")]
+    [InlineData("""{"max_batch_size": 8, "instance_count": 256, "dynamic_batching": {"max_queue_delay_us": 4294967294000, "default_timeout_ms": 4294967294}}""")]
     public void Evaluate_ValidConfig_SchemaAndLoaderAccept(string json)
     {
         var results = Evaluate(json);
@@ -90,6 +91,9 @@ public sealed class ModelConfigSchemaTests
     [InlineData("""{"labels": {"stable": 0}}""")]
     [InlineData("""{"max_batch_size": -1}""")]
     [InlineData("""{"instance_count": 0}""")]
+    [InlineData("""{"instance_count": 257}""")]
+    [InlineData("""{"max_batch_size": 8, "dynamic_batching": {"max_queue_delay_us": 4294967295000}}""")]
+    [InlineData("""{"max_batch_size": 8, "dynamic_batching": {"default_timeout_ms": 4294967295}}""")]
     [InlineData("""{"dynamic_batching": {"max_queue_delay": 5}}""")]
     [InlineData("""{"dynamic_batching": {"max_queue_size": -1}}""")]
     [InlineData("""{"inputs": [{"name": "x", "datatype": "FP32", "shape": [-2]}]}""")]
