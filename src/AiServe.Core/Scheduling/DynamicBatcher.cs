@@ -14,6 +14,9 @@ namespace AiServe.Core.Scheduling;
 /// </summary>
 public sealed class DynamicBatcher : IInferenceScheduler
 {
+    /// <summary>The longest deadline armed: the longest due time .NET timers take (as for model.json's timeouts).</summary>
+    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(Repository.ModelConfigLoader.MaxWaitMilliseconds);
+
     private readonly IModelInstance _instance;
     private readonly BatchingOptions _options;
     private readonly TimeProvider _time;
@@ -523,9 +526,6 @@ public sealed class DynamicBatcher : IInferenceScheduler
             item.Fail(error);
         }
     }
-
-    /// <summary>The longest deadline armed: the longest due time .NET timers take.</summary>
-    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(uint.MaxValue - 1L);
 
     private static TimeSpan? Cap(TimeSpan? requested, TimeSpan? limit) =>
         (requested, limit) switch
