@@ -27,6 +27,7 @@ public sealed class MutatedBodyTests(BundledModelsFactory factory) : IClassFixtu
         var penguin = PipelineFixture.Load("penguins").Records[0].GetRawText();
         var ratings = PipelineFixture.Load("lecturer-ratings").Records[0].GetRawText();
         var austen = PipelineFixture.Load("austen").Records[0].GetRawText();
+        var image = PipelineFixture.Load("fashion-mnist").Records[0].GetRawText();
         return new()
         {
             { "/v2/models/iris/infer", """{"id": "a", "inputs": [{"name": "input", "shape": [2, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2, 6, 3, 4, 1]}], "outputs": [{"name": "label", "parameters": {"binary_data": false}}], "parameters": {"priority": 1, "timeout": 1000000}}""" },
@@ -38,6 +39,7 @@ public sealed class MutatedBodyTests(BundledModelsFactory factory) : IClassFixtu
             { "/v1/models/penguins:classify", $$"""{"context": {"island": "Dream"}, "examples": [{{penguin}}]}""" },
             { "/v1/models/lecturer-ratings:regress", $$"""{"examples": [{{ratings}}]}""" },
             { "/v1/models/austen:predict", $$"""{"instances": [{{austen}}]}""" },
+            { "/v1/models/fashion-mnist:classify", $$"""{"examples": [{{image}}]}""" },
         };
     }
 
