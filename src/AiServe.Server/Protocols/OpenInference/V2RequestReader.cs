@@ -26,13 +26,9 @@ internal static class V2RequestReader
         {
             return Parse(json, binary);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (RequestText.IsMalformed(ex))
         {
-            throw Invalid($"malformed JSON in the request body: {ex.Message}");
-        }
-        catch (InvalidOperationException ex) when (RequestText.IsUnreadable(ex))
-        {
-            throw RequestText.Unreadable("malformed JSON in the request body", ex);
+            throw RequestText.Malformed(ex);
         }
     }
 

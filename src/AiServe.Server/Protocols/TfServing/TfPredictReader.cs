@@ -23,7 +23,7 @@ internal static class TfPredictReader
         }
         catch (InvalidOperationException ex) when (RequestText.IsUnreadable(ex))
         {
-            throw RequestText.Unreadable("malformed JSON in the request body", ex);
+            throw RequestText.Malformed(ex);
         }
     }
 

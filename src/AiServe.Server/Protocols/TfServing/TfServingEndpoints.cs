@@ -222,9 +222,9 @@ internal static class TfServingEndpoints
 
             return JsonSerializer.SerializeToElement(merged);
         }
-        catch (Exception ex) when (RequestText.IsUnreadable(ex) || ex is JsonException { InnerException: { } inner } && RequestText.IsUnreadable(inner))
+        catch (Exception ex) when (RequestText.IsUnreadable(ex))
         {
-            throw RequestText.Unreadable("an example or the 'context' holds a value that cannot be read", ex is JsonException ? ex.InnerException! : ex);
+            throw RequestText.Unreadable("an example or the 'context' holds a value that cannot be read", ex);
         }
     }
 
@@ -322,7 +322,7 @@ internal static class TfServingEndpoints
         }
         catch (JsonException ex)
         {
-            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed JSON in the request body: {ex.Message}");
+            throw RequestText.Malformed(ex);
         }
     }
 
