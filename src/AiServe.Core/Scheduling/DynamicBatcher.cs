@@ -472,7 +472,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            FailAll(batch, new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex));
+            FailAll(batch, RunFailed(ex));
         }
         finally
         {
@@ -514,7 +514,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                item.Fail(new InferenceException(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex));
+                item.Fail(RunFailed(ex));
             }
         }
     }
@@ -538,6 +538,8 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
     private InferenceException QueueFull() =>
         new(InferenceErrorCode.ResourceExhausted, $"the queue of {_owner} is full ({_options.MaxQueueSize} requests waiting); retry later");
+
+    private InferenceException RunFailed(Exception ex) => new(InferenceErrorCode.Internal, $"{_owner} failed to run: {ex.Message}", ex);
 
     private InferenceException Cancelled() => new(InferenceErrorCode.Cancelled, $"the request to {_owner} was cancelled");
 
