@@ -60,9 +60,14 @@ public sealed class OnnxModelBackend : IModelBackend
 
     private static SessionOptions CreateSessionOptions(OnnxConfig config)
     {
+        // An explicit per-model thread count is capped at the cores the process may use (the container's quota
+        // included): more threads than cores never run at once, and ONNX Runtime would try to start every one of a
+        // typo's hundred thousand.
+        var intraOp = Math.Min(config.IntraOpThreads, Environment.ProcessorCount);
+        var interOp = Math.Min(config.InterOpThreads, Environment.ProcessorCount);
         var options = new SessionOptions
         {
-            ExecutionMode = Math.Min(config.InterOpThreads, Environment.ProcessorCount) > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            ExecutionMode = interOp > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = config.GraphOptimizationLevel switch
             {
                 "disable" => GraphOptimizationLevel.ORT_DISABLE_ALL,
@@ -79,11 +84,9 @@ public sealed class OnnxModelBackend : IModelBackend
         }
         else
         {
-            // An explicit per-model thread count is an opt-out of the shared pool (see OnnxBackendOptions), capped at
-            // the cores the process may use (the container's quota included): more threads than cores never run
-            // at once, and ONNX Runtime would try to start every one of a typo's hundred thousand.
-            options.IntraOpNumThreads = Math.Min(config.IntraOpThreads, Environment.ProcessorCount);
-            options.InterOpNumThreads = Math.Min(config.InterOpThreads, Environment.ProcessorCount);
+            // An explicit per-model thread count is an opt-out of the shared pool (see OnnxBackendOptions).
+            options.IntraOpNumThreads = intraOp;
+            options.InterOpNumThreads = interOp;
         }
 
         foreach (var provider in config.ExecutionProviders)
