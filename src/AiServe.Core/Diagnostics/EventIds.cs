@@ -25,4 +25,6 @@ public static class EventIds
     public static readonly EventId DrainStarted = new(1010, nameof(DrainStarted));
     /// <summary>Shutdown finished draining in-flight requests.</summary>
     public static readonly EventId Drained = new(1011, nameof(Drained));
+    /// <summary>Folders of a model named by digits are not versions (a leading zero, 0, too large) and are not served.</summary>
+    public static readonly EventId VersionFoldersIgnored = new(1012, nameof(VersionFoldersIgnored));
 }

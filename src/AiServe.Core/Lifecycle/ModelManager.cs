@@ -183,6 +183,11 @@ public sealed class ModelManager : IDisposable
 
     private ServedModel ApplyModel(ModelEntry entry, ServedModel? previous, List<ModelVersion> toUnload)
     {
+        if (entry.IgnoredVersionFolders is { } ignored && ignored != previous?.Source.IgnoredVersionFolders)
+        {
+            ModelManagerLog.VersionFoldersIgnored(_logger, entry.Name, ignored);
+        }
+
         if (entry.ConfigError is { } error)
         {
             ModelManagerLog.ConfigInvalid(_logger, entry.Name, error);
@@ -318,12 +323,16 @@ public sealed class ModelManager : IDisposable
     private static bool SameFiles(ModelEntry a, ModelEntry b) =>
         a.ConfigFingerprint == b.ConfigFingerprint
         && a.ConfigError == b.ConfigError
+        && a.IgnoredVersionFolders == b.IgnoredVersionFolders
         && a.Versions.Count == b.Versions.Count
         && a.Versions.All(v => b.Versions.TryGetValue(v.Key, out var other) && other.Fingerprint == v.Value.Fingerprint);
 
     private static string VersionList(ServedModel served) =>
-        served.Versions.Count == 0 ? "no versions" : $"versions {string.Join(", ", served.Versions.Keys)}";
+        (served.Versions.Count == 0 ? "no versions" : $"versions {string.Join(", ", served.Versions.Keys)}") + FolderProblem(served);
 
     private static string ConfigProblem(ServedModel served) =>
-        served.ConfigError is null ? "" : $": {served.ConfigError}";
+        (served.ConfigError is null ? "" : $": {served.ConfigError}") + FolderProblem(served);
+
+    private static string FolderProblem(ServedModel served) =>
+        served.Source.IgnoredVersionFolders is { } ignored ? $" ({ignored})" : "";
 }

@@ -28,4 +28,8 @@ internal static partial class ModelManagerLog
     [LoggerMessage(EventName = nameof(EventIds.ModelRemoved), EventId = 1006, Level = LogLevel.Information,
         Message = "Model {Model} was removed from the repository")]
     public static partial void ModelRemoved(ILogger logger, string model);
+
+    [LoggerMessage(EventName = nameof(EventIds.VersionFoldersIgnored), EventId = 1012, Level = LogLevel.Warning,
+        Message = "Model {Model}: {Reason}; such folders are not served")]
+    public static partial void VersionFoldersIgnored(ILogger logger, string model, string reason);
 }

@@ -67,6 +67,7 @@ public sealed class FileSystemModelSource : IModelSource
     private static ModelEntry ScanModel(string name, string dir)
     {
         var versions = ImmutableSortedDictionary.CreateBuilder<long, VersionEntry>();
+        var notVersions = new List<string>();
         ModelConfig? config = null;
         string? error = null;
         var fingerprint = "none";
@@ -79,6 +80,12 @@ public sealed class FileSystemModelSource : IModelSource
                 if (!long.TryParse(folder, NumberStyles.None, CultureInfo.InvariantCulture, out var version) || version < 1
                     || version.ToString(CultureInfo.InvariantCulture) != folder)
                 {
+                    // Other names (samples, data) are no versions and need no word; digits are meant as one.
+                    if (folder.Length > 0 && folder.All(char.IsAsciiDigit))
+                    {
+                        notVersions.Add(folder);
+                    }
+
                     continue;
                 }
 
@@ -113,6 +120,20 @@ public sealed class FileSystemModelSource : IModelSource
             error = $"cannot read the model folder: {ex.Message}";
         }
 
-        return new ModelEntry(name, dir, fingerprint, error is null ? config : null, error, versions.ToImmutable());
+        return new ModelEntry(name, dir, fingerprint, error is null ? config : null, error, versions.ToImmutable(), NotVersions(notVersions));
+    }
+
+    private static string? NotVersions(List<string> folders)
+    {
+        if (folders.Count == 0)
+        {
+            return null;
+        }
+
+        folders.Sort(StringComparer.Ordinal);
+        var names = string.Join(", ", folders.Select(f => $"'{f}'"));
+        return folders.Count == 1
+            ? $"folder {names} is not a version: a version folder is named by a whole number from 1 to {long.MaxValue} without leading zeros"
+            : $"folders {names} are not versions: a version folder is named by a whole number from 1 to {long.MaxValue} without leading zeros";
     }
 }

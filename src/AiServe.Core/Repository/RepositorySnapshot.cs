@@ -16,13 +16,18 @@ public sealed record RepositorySnapshot(ImmutableSortedDictionary<string, ModelE
 /// <param name="Config">The validated configuration, or null when <paramref name="ConfigError"/> is set.</param>
 /// <param name="ConfigError">Why model.json is invalid, or null.</param>
 /// <param name="Versions">The integer version folders found.</param>
+/// <param name="IgnoredVersionFolders">
+/// Why folders named by digits are not versions (a leading zero, <c>0</c>, a number too large), or null when there are
+/// none: they look like versions to whoever made them, so their being skipped is said where the model's versions are.
+/// </param>
 public sealed record ModelEntry(
     string Name,
     string Directory,
     string ConfigFingerprint,
     ModelConfig? Config,
     string? ConfigError,
-    ImmutableSortedDictionary<long, VersionEntry> Versions);
+    ImmutableSortedDictionary<long, VersionEntry> Versions,
+    string? IgnoredVersionFolders = null);
 
 /// <summary>One version folder.</summary>
 /// <param name="Version">The folder's number.</param>

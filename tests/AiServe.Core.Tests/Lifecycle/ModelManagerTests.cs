@@ -2,6 +2,7 @@ using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
 using AiServe.Core.Repository;
 using AiServe.Tests.Common;
+using Microsoft.Extensions.Logging;
 
 namespace AiServe.Core.Tests.Lifecycle;
 
@@ -556,5 +557,53 @@ public sealed class ModelManagerTests : IDisposable
 
         Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
         Assert.Contains("warm-up sample 'bad' failed", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Acquire_OnlyZeroPaddedVersionFolder_SaysWhyThereIsNoVersion()
+    {
+        var logger = new CapturingLogger();
+        using var manager = new ModelManager(_backend, logger);
+        var padded = Path.Combine(_repo.Root, "m", "0001");
+        Directory.CreateDirectory(padded);
+        File.WriteAllText(Path.Combine(padded, FileSystemModelSource.ModelFileName), "ok");
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+
+        AssertFails(InferenceErrorCode.Unavailable, () => manager.Acquire("m"), "has no version to serve (folder '0001' is not a version: ");
+        AssertFails(InferenceErrorCode.NotFound, () => manager.Acquire("m", version: 1), "it has no versions (folder '0001' is not a version: ");
+        var warning = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Equal(Diagnostics.EventIds.VersionFoldersIgnored, warning.Id);
+        Assert.Contains("Model m: folder '0001' is not a version", warning.Message, StringComparison.Ordinal);
+
+        // Renamed as a version, it serves; said once per change of the folders, not at every scan.
+        Directory.Move(padded, Path.Combine(_repo.Root, "m", "1"));
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+        Assert.Equal(1, AcquiredVersion(manager, "m"));
+        Assert.Null(manager.Find("m")!.Source.IgnoredVersionFolders);
+        Directory.CreateDirectory(Path.Combine(_repo.Root, "m", "02"));
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+
+        Assert.Equal(1, AcquiredVersion(manager, "m"));
+        AssertFails(InferenceErrorCode.NotFound, () => manager.Acquire("m", version: 2), "it has versions 1 (folder '02' is not a version: ");
+        Assert.Equal(2, logger.Entries.Count(e => e.Id == Diagnostics.EventIds.VersionFoldersIgnored));
+    }
+
+    private sealed class CapturingLogger : ILogger<ModelManager>
+    {
+        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId != Diagnostics.EventIds.VersionReady)
+            {
+                Entries.Add((logLevel, eventId, formatter(state, exception)));
+            }
+        }
     }
 }

@@ -183,4 +183,28 @@ public sealed class FileSystemModelSourceTests : IDisposable
         Assert.Equal([1L], versions.Keys);
         Assert.EndsWith(Path.Combine("m", "1", "model.onnx"), versions[1].ModelPath, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Scan_DigitFoldersThatAreNotVersions_SaysWhy()
+    {
+        WriteVersion("m", "1");
+        WriteVersion("m", "0001");
+        WriteVersion("m", "0");
+        WriteVersion("m", "99999999999999999999");
+        WriteVersion("m", "samples");
+        WriteVersion("m", "v2");
+        WriteVersion("one", "01");
+        WriteVersion("none", "1");
+        WriteVersion("none", "data");
+
+        var models = Scan().Models;
+
+        Assert.Equal([1L], models["m"].Versions.Keys);
+        Assert.Equal(
+            "folders '0', '0001', '99999999999999999999' are not versions: a version folder is named by a whole number from 1 to 9223372036854775807 without leading zeros",
+            models["m"].IgnoredVersionFolders);
+        Assert.Empty(models["one"].Versions);
+        Assert.StartsWith("folder '01' is not a version: ", models["one"].IgnoredVersionFolders, StringComparison.Ordinal);
+        Assert.Null(models["none"].IgnoredVersionFolders);
+    }
 }
