@@ -454,9 +454,10 @@ public sealed class DynamicBatcher : IInferenceScheduler
                 batch[b].Succeed(mine);
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (abort.Token.IsCancellationRequested)
         {
-            // Every request of the batch has already failed with its own reason (deadline or cancellation).
+            // Every request of the batch has already failed with its own reason (deadline or cancellation). A
+            // cancellation the run did not ask for is a failure like any other (below): its requests must not hang.
         }
         catch (InferenceException ex) when (ex.Code == InferenceErrorCode.InvalidArgument && batch.Count > 1)
         {
@@ -501,7 +502,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
             {
                 item.Succeed(_instance.Run(item.Inputs, item.Outputs, token));
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
                 // The run's token is cancelled only once every request of the batch has failed.
                 return;

@@ -387,6 +387,56 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_RunCancelledThatNobodyCancelled_RequestsFailInsteadOfHanging()
+    {
+        // A run that throws OperationCanceledException although no request gave up (a runtime's own timeout, say)
+        // is a failed run: its requests get an error, on each path a run takes.
+        _instance.CancelsOnItsOwn = v => v is 100f or 300f;
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
+        var blocker = Task.Run(() => Schedule(batcher, Rows(1, 0f)));
+        await _instance.WaitForRunsAsync(1);
+        var merged = new[] { Schedule(batcher, Rows(1, 100f)), Schedule(batcher, Rows(1, 200f)) };
+
+        _instance.OpenAll();
+        await blocker;
+        foreach (var request in merged)
+        {
+            var ex = await Assert.ThrowsAsync<InferenceException>(() => request.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(InferenceErrorCode.Internal, ex.Code);
+        }
+
+        // Inline on the caller: the queue is empty again.
+        var inline = await Assert.ThrowsAsync<InferenceException>(() => Schedule(batcher, Rows(1, 300f)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(InferenceErrorCode.Internal, inline.Code);
+        Assert.Contains("failed to run", inline.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schedule_RunOfOneRequestAloneCancelledThatNobodyCancelled_OnlyItFails()
+    {
+        // After a merged run refused its input, each request runs alone; one of those runs cancelled on its own.
+        _instance.CancelsOnItsOwn = v => v == 500f;
+        _instance.Poison = -1f;
+        var batcher = Create(Options(maxBatch: 8));
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var good = Schedule(batcher, Rows(1, 400f));
+        var bad = Schedule(batcher, Rows(1, -1f));
+        var cancelled = Schedule(batcher, Rows(1, 500f));
+        var last = Schedule(batcher, Rows(1, 600f));
+
+        _instance.OpenAll();
+        await blocker;
+
+        var answers = await Task.WhenAll(good, last).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([401f, 402f], answers[0][0].AsSpan<float>().ToArray());
+        Assert.Equal([601f, 602f], answers[1][0].AsSpan<float>().ToArray());
+        Assert.Equal(InferenceErrorCode.InvalidArgument, (await Assert.ThrowsAsync<InferenceException>(() => bad)).Code);
+        Assert.Equal(InferenceErrorCode.Internal, (await Assert.ThrowsAsync<InferenceException>(() => cancelled)).Code);
+        Assert.Equal([1L, 4, 1, 1, 1, 1], _instance.BatchRows);
+    }
+
+    [Fact]
     public async Task Schedule_InlineWhenIdle_RunsOnCallerAndIsDoneOnReturn()
     {
         _instance.OpenAll();
@@ -603,6 +653,12 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         /// <summary>A value that makes a run holding it fail with InvalidArgument, as a bad id fails a real model.</summary>
         public float? Poison { get; set; }
 
+        /// <summary>
+        /// Which runs (by first input value) throw OperationCanceledException although their token was not cancelled,
+        /// after the poison check; none by default.
+        /// </summary>
+        public Func<float, bool> CancelsOnItsOwn { get; set; } = _ => false;
+
         public void OpenAll() => _open.TrySetResult();
 
         public async Task WaitForRunsAsync(int count)
@@ -649,6 +705,11 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
                 if (Fail || (Poison is { } poison && values.Contains(poison)))
                 {
                     throw new InferenceException(InferenceErrorCode.InvalidArgument, "bad input");
+                }
+
+                if (CancelsOnItsOwn(values[0]))
+                {
+                    throw new OperationCanceledException("cancelled inside the runtime");
                 }
 
                 return [Tensor.FromValues("y", TensorDataType.Fp32, x.Shape.ToArray(), values.Select(v => v + 1).ToArray().AsSpan())];
