@@ -328,11 +328,8 @@ public sealed class ModelManager : IDisposable
         && a.Versions.All(v => b.Versions.TryGetValue(v.Key, out var other) && other.Fingerprint == v.Value.Fingerprint);
 
     private static string VersionList(ServedModel served) =>
-        (served.Versions.Count == 0 ? "no versions" : $"versions {string.Join(", ", served.Versions.Keys)}") + FolderProblem(served);
+        (served.Versions.Count == 0 ? "no versions" : $"versions {string.Join(", ", served.Versions.Keys)}") + served.IgnoredFoldersNote;
 
     private static string ConfigProblem(ServedModel served) =>
-        (served.ConfigError is null ? "" : $": {served.ConfigError}") + FolderProblem(served);
-
-    private static string FolderProblem(ServedModel served) =>
-        served.Source.IgnoredVersionFolders is { } ignored ? $" ({ignored})" : "";
+        (served.ConfigError is null ? "" : $": {served.ConfigError}") + served.IgnoredFoldersNote;
 }

@@ -16,6 +16,12 @@ public sealed record ServedModel(
     string? ConfigError,
     ImmutableSortedDictionary<long, ModelVersion> Versions)
 {
+    /// <summary>
+    /// " (why)" when folders of the model named by digits are not versions (see
+    /// <see cref="ModelEntry.IgnoredVersionFolders"/>), else empty: for the errors that say which versions a model has.
+    /// </summary>
+    public string IgnoredFoldersNote => Source.IgnoredVersionFolders is { } ignored ? $" ({ignored})" : "";
+
     /// <summary>Version labels of the configuration being served.</summary>
     public IReadOnlyDictionary<string, long> Labels => Config?.Labels ?? ImmutableDictionary<string, long>.Empty;
 

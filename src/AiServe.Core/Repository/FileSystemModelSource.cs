@@ -14,6 +14,8 @@ public sealed class FileSystemModelSource : IModelSource
     /// <summary>The model file's name inside a version folder.</summary>
     public const string ModelFileName = "model.onnx";
 
+    private const string VersionFolderRule = "a version folder is named by a whole number from 1 to 9223372036854775807 without leading zeros";
+
     private readonly string _root;
 
     /// <summary>Creates a source over <paramref name="root"/>.</summary>
@@ -132,8 +134,6 @@ public sealed class FileSystemModelSource : IModelSource
 
         folders.Sort(StringComparer.Ordinal);
         var names = string.Join(", ", folders.Select(f => $"'{f}'"));
-        return folders.Count == 1
-            ? $"folder {names} is not a version: a version folder is named by a whole number from 1 to {long.MaxValue} without leading zeros"
-            : $"folders {names} are not versions: a version folder is named by a whole number from 1 to {long.MaxValue} without leading zeros";
+        return folders.Count == 1 ? $"folder {names} is not a version: {VersionFolderRule}" : $"folders {names} are not versions: {VersionFolderRule}";
     }
 }

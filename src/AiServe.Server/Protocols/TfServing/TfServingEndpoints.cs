@@ -56,9 +56,10 @@ internal static class TfServingEndpoints
         var (version, label) = InferenceHttp.Addressed(http, model);
         try
         {
-            var served = manager.Find(model) is { Versions.Count: > 0 } found
+            var found = manager.Find(model);
+            var served = found is { Versions.Count: > 0 }
                 ? found
-                : throw new InferenceException(InferenceErrorCode.NotFound, $"Could not find any versions of model {model}{WhyNoVersions(manager.Find(model))}");
+                : throw new InferenceException(InferenceErrorCode.NotFound, $"Could not find any versions of model {model}{found?.IgnoredFoldersNote}");
             var versions = version is null && label is null
                 ? served.Versions.Values.Reverse().ToList()
                 : [manager.Resolve(model, InferenceHttp.ParseVersion(version), label)];
@@ -327,10 +328,6 @@ internal static class TfServingEndpoints
             throw RequestText.Malformed(ex);
         }
     }
-
-    /// <summary>Why a model that has no versions has none, when its folder says why; else empty.</summary>
-    private static string WhyNoVersions(ServedModel? served) =>
-        served?.Source.IgnoredVersionFolders is { } ignored ? $" ({ignored})" : "";
 
     private static TfVersionStatus ToStatus(ModelVersion version)
     {
