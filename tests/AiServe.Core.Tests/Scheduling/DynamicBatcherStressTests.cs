@@ -27,7 +27,7 @@ public sealed class DynamicBatcherStressTests
     [MemberData(nameof(Configurations))]
     public async Task ManyCallers_EveryRequestEndsAsItMay_NoneHangs(string name, BatchingOptions options)
     {
-        var instance = new EchoInstance(seed: name.Length);
+        using var instance = new EchoInstance(seed: name.Length);
         var batcher = new DynamicBatcher(instance, options, TimeProvider.System, "model 'stress'");
         var random = new Random(name.Length * 7919);
         var plans = Enumerable.Range(0, 600).Select(id => Plan.Random(id, random, options.Batching ? options.MaxBatchSize : 3)).ToArray();
