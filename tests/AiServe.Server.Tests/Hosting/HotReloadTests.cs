@@ -10,11 +10,6 @@ public sealed class HotReloadTests : IDisposable
         {"name": "add", "max_batch_size": 8, "version_policy": {"all": {}}, "labels": {"stable": 1}}
         """;
 
-    private const string AddRequest = """
-        {"inputs": [{"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]},
-                    {"name": "b", "shape": [1, 4], "datatype": "FP32", "data": [10, 20, 30, 40]}]}
-        """;
-
     private readonly TempModelRepository _repo = new();
 
     public void Dispose() => _repo.Dispose();
@@ -25,15 +20,15 @@ public sealed class HotReloadTests : IDisposable
         _repo.WriteConfig("add", AddConfig).CopyVersion(TestPaths.DatatypesRepo, "add", 1);
         using var factory = new AiServeFactory(_repo.Root);
         var client = await factory.StartAsync();
-        Assert.Equal(HttpStatusCode.NotFound, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddRequest)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddModel.Request)).Status);
 
         _repo.CopyVersion(TestPaths.DatatypesRepo, "add", 2);
         factory.Rescan();
 
-        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddRequest);
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddModel.Request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(12f, body.GetProperty("outputs")[0].GetProperty("data")[0].GetSingle());
-        Assert.Equal("2", (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest)).Body.GetProperty("model_version").GetString());
+        Assert.Equal("2", (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Body.GetProperty("model_version").GetString());
     }
 
     [Fact]
@@ -42,15 +37,15 @@ public sealed class HotReloadTests : IDisposable
         _repo.WriteConfig("add", AddConfig).CopyVersion(TestPaths.DatatypesRepo, "add", 1).CopyVersion(TestPaths.DatatypesRepo, "add", 2);
         using var factory = new AiServeFactory(_repo.Root);
         var client = await factory.StartAsync();
-        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddRequest)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddModel.Request)).Status);
 
         _repo.RemoveVersion("add", 2);
         factory.Rescan();
 
-        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddRequest);
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/2/infer", AddModel.Request);
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains("unknown version 2", V2Http.Error(body), StringComparison.Ordinal);
-        Assert.Equal("1", (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest)).Body.GetProperty("model_version").GetString());
+        Assert.Equal("1", (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Body.GetProperty("model_version").GetString());
     }
 
     [Fact]
@@ -86,7 +81,7 @@ public sealed class HotReloadTests : IDisposable
         factory.Rescan();
 
         Assert.Equal(HttpStatusCode.OK, (await V2Http.GetAsync(client, "/v2/models/iris/ready")).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Status);
     }
 
     [Fact]
@@ -173,7 +168,7 @@ public sealed class HotReloadTests : IDisposable
         _repo.WriteCorruptVersion("add", 1);
         factory.Rescan();
 
-        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddRequest);
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddModel.Request);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(11f, body.GetProperty("outputs")[0].GetProperty("data")[0].GetSingle());
         var version = factory.Manager.Resolve("add", 1);
@@ -190,7 +185,7 @@ public sealed class HotReloadTests : IDisposable
         _repo.WriteConfig("add", """{"max_batch_size": "lots"}""");
         factory.Rescan();
 
-        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Status);
         Assert.Contains("max_batch_size", factory.Manager.Find("add")!.ConfigError, StringComparison.Ordinal);
     }
 

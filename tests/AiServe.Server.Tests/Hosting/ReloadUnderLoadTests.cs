@@ -11,11 +11,6 @@ namespace AiServe.Server.Tests.Hosting;
 /// </summary>
 public sealed class ReloadUnderLoadTests : IDisposable
 {
-    private const string Request = """
-        {"inputs": [{"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]},
-                    {"name": "b", "shape": [1, 4], "datatype": "FP32", "data": [10, 20, 30, 40]}]}
-        """;
-
     private static readonly string[] Paths =
     [
         "/v2/models/add/infer", "/v2/models/add/versions/1/infer", "/v2/models/add/versions/2/infer",
@@ -41,7 +36,7 @@ public sealed class ReloadUnderLoadTests : IDisposable
             while (!stop.IsCancellationRequested)
             {
                 var path = Paths[random.Next(Paths.Length)];
-                var (status, body) = await V2Http.PostJsonAsync(client, path, Request);
+                var (status, body) = await V2Http.PostJsonAsync(client, path, AddModel.Request);
                 answers.Add((path, status, body));
             }
 

@@ -6,11 +6,6 @@ namespace AiServe.Server.Tests.Hosting;
 /// <summary>A model whose only version folder is not a version (zero-padded, as some exporters write it) says why.</summary>
 public sealed class VersionFolderTests : IDisposable
 {
-    private const string AddRequest = """
-        {"inputs": [{"name": "a", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]},
-                    {"name": "b", "shape": [1, 4], "datatype": "FP32", "data": [10, 20, 30, 40]}]}
-        """;
-
     private const string Why = "(folder '0001' is not a version: a version folder is named by a whole number from 1";
 
     private readonly TempModelRepository _repo = new();
@@ -25,8 +20,8 @@ public sealed class VersionFolderTests : IDisposable
         using var factory = new AiServeFactory(_repo.Root);
         var client = await factory.StartAsync();
 
-        var infer = await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest);
-        var version = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddRequest);
+        var infer = await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request);
+        var version = await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddModel.Request);
         var tfStatus = await V2Http.GetAsync(client, "/v1/models/add");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, infer.Status);
@@ -39,8 +34,8 @@ public sealed class VersionFolderTests : IDisposable
         Directory.Move(Path.Combine(_repo.Root, "add", "0001"), Path.Combine(_repo.Root, "add", "1"));
         factory.Rescan();
 
-        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddRequest)).Status);
-        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddRequest)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/versions/1/infer", AddModel.Request)).Status);
         Assert.Equal("1", Assert.Single((await V2Http.GetAsync(client, "/v1/models/add")).Body.GetProperty("model_version_status").EnumerateArray()).GetProperty("version").GetString());
     }
 }
