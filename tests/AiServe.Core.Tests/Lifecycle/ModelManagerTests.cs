@@ -3,6 +3,7 @@ using AiServe.Core.Lifecycle;
 using AiServe.Core.Repository;
 using AiServe.Tests.Common;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AiServe.Core.Tests.Lifecycle;
 
@@ -562,7 +563,7 @@ public sealed class ModelManagerTests : IDisposable
     [Fact]
     public void Acquire_OnlyZeroPaddedVersionFolder_SaysWhyThereIsNoVersion()
     {
-        var logger = new CapturingLogger();
+        var logger = new FakeLogger<ModelManager>();
         using var manager = new ModelManager(_backend, logger);
         var padded = Path.Combine(_repo.Root, "m", "0001");
         Directory.CreateDirectory(padded);
@@ -571,7 +572,7 @@ public sealed class ModelManagerTests : IDisposable
 
         AssertFails(InferenceErrorCode.Unavailable, () => manager.Acquire("m"), "has no version to serve (folder '0001' is not a version: ");
         AssertFails(InferenceErrorCode.NotFound, () => manager.Acquire("m", version: 1), "it has no versions (folder '0001' is not a version: ");
-        var warning = Assert.Single(logger.Entries);
+        var warning = Assert.Single(logger.Collector.GetSnapshot());
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Equal(Diagnostics.EventIds.VersionFoldersIgnored, warning.Id);
         Assert.Contains("Model m: folder '0001' is not a version", warning.Message, StringComparison.Ordinal);
@@ -587,23 +588,6 @@ public sealed class ModelManagerTests : IDisposable
 
         Assert.Equal(1, AcquiredVersion(manager, "m"));
         AssertFails(InferenceErrorCode.NotFound, () => manager.Acquire("m", version: 2), "it has versions 1 (folder '02' is not a version: ");
-        Assert.Equal(2, logger.Entries.Count(e => e.Id == Diagnostics.EventIds.VersionFoldersIgnored));
-    }
-
-    private sealed class CapturingLogger : ILogger<ModelManager>
-    {
-        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId != Diagnostics.EventIds.VersionReady)
-            {
-                Entries.Add((logLevel, eventId, formatter(state, exception)));
-            }
-        }
+        Assert.Equal(2, logger.Collector.GetSnapshot().Count(r => r.Id == Diagnostics.EventIds.VersionFoldersIgnored));
     }
 }
