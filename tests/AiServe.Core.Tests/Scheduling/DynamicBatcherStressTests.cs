@@ -135,12 +135,12 @@ public sealed class DynamicBatcherStressTests
     {
         private readonly ThreadLocal<Random> _random = new(() => new Random(seed ^ Environment.CurrentManagedThreadId));
         private int _running;
-        private int _mostAtOnce;
+        private long _mostAtOnce;
         private long _mostRows;
 
         public ModelSignature Signature { get; } = new([new TensorSpec("x", TensorDataType.Fp32, [-1, -1])], [new TensorSpec("y", TensorDataType.Fp32, [-1, -1])]);
 
-        public int MostAtOnce => Volatile.Read(ref _mostAtOnce);
+        public long MostAtOnce => Interlocked.Read(ref _mostAtOnce);
 
         public long MostRows => Interlocked.Read(ref _mostRows);
 
@@ -151,11 +151,7 @@ public sealed class DynamicBatcherStressTests
             {
                 Raise(ref _mostAtOnce, running);
                 var x = inputs[0];
-                var rows = x.ShapeSpan[0];
-                for (var most = Interlocked.Read(ref _mostRows); rows > most; most = Interlocked.Read(ref _mostRows))
-                {
-                    Interlocked.CompareExchange(ref _mostRows, rows, most);
-                }
+                Raise(ref _mostRows, x.ShapeSpan[0]);
 
                 var random = _random.Value!;
                 if (random.Next(3) == 0)
@@ -184,9 +180,9 @@ public sealed class DynamicBatcherStressTests
 
         public void Dispose() => _random.Dispose();
 
-        private static void Raise(ref int most, int value)
+        private static void Raise(ref long most, long value)
         {
-            for (var seen = Volatile.Read(ref most); value > seen; seen = Volatile.Read(ref most))
+            for (var seen = Interlocked.Read(ref most); value > seen; seen = Interlocked.Read(ref most))
             {
                 Interlocked.CompareExchange(ref most, value, seen);
             }
