@@ -82,22 +82,32 @@ public sealed class DynamicBatcher : IInferenceScheduler
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputs);
-        ArgumentNullException.ThrowIfNull(options);
         if (cancellationToken.IsCancellationRequested)
         {
             return Task.FromException<IReadOnlyList<Tensor>>(Cancelled());
         }
 
+        // The deadline counts from when the request arrived (options.StartedAt) when the caller says so; what is left
+        // of it is what the timer waits.
         var timeout = Cap(options.Timeout, _options.DefaultTimeout);
-        if (timeout is { } t && t <= TimeSpan.Zero)
+        var left = timeout;
+        if (timeout is { } t)
         {
-            return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(t, "before it was queued"));
-        }
+            if (options.StartedAt != 0)
+            {
+                left = t - _time.GetElapsedTime(options.StartedAt);
+            }
 
-        if (timeout > LongestDeadline)
-        {
-            // Longer than a timer can wait (about 49 days): no deadline in practice, and none is armed.
-            timeout = null;
+            if (left <= TimeSpan.Zero)
+            {
+                return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(t, "before it was queued"));
+            }
+
+            if (left > LongestDeadline)
+            {
+                // Longer than a timer can wait (about 49 days): no deadline in practice, and none is armed.
+                timeout = left = null;
+            }
         }
 
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
@@ -131,7 +141,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
 
         // Arm cancellation and the deadline after queueing, so that a failure can always find the item to remove.
-        item.Arm(timeout, cancellationToken);
+        item.Arm(timeout, left, cancellationToken);
         if (inline)
         {
             // Nothing is waiting and an instance is free: run here, without the hand-offs to a worker and back.
@@ -580,23 +590,26 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         private DynamicBatcher Owner => owner;
 
-        public void Arm(TimeSpan? timeout, CancellationToken cancellationToken)
+        /// <param name="timeout">The request's deadline, for its error message.</param>
+        /// <param name="left">What is left of it now: how long the deadline's timer waits (null: no deadline).</param>
+        /// <param name="cancellationToken">The caller's cancellation.</param>
+        public void Arm(TimeSpan? timeout, TimeSpan? left, CancellationToken cancellationToken)
         {
             if (cancellationToken.CanBeCanceled)
             {
                 _cancellation = cancellationToken.Register(static s => ((WorkItem)s!).Fail(((WorkItem)s!).Owner.Cancelled()), this);
             }
 
-            if (timeout is { } t)
+            if (left is { } wait)
             {
-                _timeout = t;
+                _timeout = timeout ?? wait;
                 _deadline = owner._time.CreateTimer(
                     static s =>
                     {
                         var item = (WorkItem)s!;
                         item.Fail(item.Owner.DeadlineExceeded(item._timeout, Volatile.Read(ref item._run) is null ? "while it was queued" : "while it was running"));
                     },
-                    this, t, Timeout.InfiniteTimeSpan);
+                    this, wait, Timeout.InfiniteTimeSpan);
             }
 
             if (IsCompleted)

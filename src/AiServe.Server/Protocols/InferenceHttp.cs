@@ -62,34 +62,55 @@ internal static class InferenceHttp
     /// <c>{label}</c>, else the highest ready version). It resolves the version, holds a reference on
     /// it for the whole request, and tells the request log the model and version. When the version's queue is full
     /// it answers at once (ResourceExhausted, with <c>Retry-After</c>) before the body costs anything, without
-    /// throwing: under overload most requests take that path. Client mistakes and server states become error
-    /// answers; a client that went away gets no answer.
+    /// throwing: under overload most requests take that path. It reads the <c>X-Request-Timeout</c> header, whose
+    /// deadline also bounds reading the body. Client mistakes and server states become error answers; a client that
+    /// went away gets no answer.
     /// </summary>
     /// <remarks>
     /// The handler gets its state passed in (<paramref name="state"/>), so that it can be a static lambda: no closure
     /// and no delegate made per request.
     /// </remarks>
     public static async Task HandleAsync<TState>(
-        HttpContext http, Func<InferenceErrorCode, int> statusOf, ModelManager manager, string model, TState state,
-        Func<HttpContext, TState, ModelVersion, CancellationToken, Task> handler)
+        HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceServices services, string model, TState state,
+        Func<HttpContext, TState, InferenceCall, Task> handler)
     {
+        var startedAt = services.Time.GetTimestamp();
         var aborted = http.RequestAborted;
+        CancellationTokenSource? deadline = null;
+        CancellationTokenSource? bodyRead = null;
+        ModelVersion? version = null;
+        TimeSpan? headerTimeout = null;
         try
         {
-            var (version, label) = Addressed(http, model);
-            using var lease = manager.Acquire(model, ParseVersion(version), label);
-            RequestLogContext.SetModel(http, model, lease.Version.VersionText);
-            if (lease.Version.Scheduler?.CheckCapacity() is { } full)
+            var (versionText, label) = Addressed(http, model);
+            using var lease = services.Manager.Acquire(model, ParseVersion(versionText), label);
+            version = lease.Version;
+            RequestLogContext.SetModel(http, model, version.VersionText);
+            if (version.Scheduler?.CheckCapacity() is { } full)
             {
                 await WriteInferenceErrorAsync(http, statusOf, full);
                 return;
             }
 
-            await handler(http, state, lease.Version, aborted);
+            headerTimeout = HeaderTimeout(http.Request);
+            if (headerTimeout is { } timeout && timeout <= LongestTimer)
+            {
+                var left = timeout - services.Time.GetElapsedTime(startedAt);
+                deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, services.Time);
+                bodyRead = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+            }
+
+            await handler(http, state, new InferenceCall(version, startedAt, headerTimeout, bodyRead?.Token ?? aborted, aborted));
         }
         catch (InferenceException ex) when (!aborted.IsCancellationRequested)
         {
             await WriteInferenceErrorAsync(http, statusOf, ex);
+        }
+        catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !aborted.IsCancellationRequested)
+        {
+            // Only the body's read watches the header's deadline: the scheduler keeps the deadline itself from there.
+            await WriteInferenceErrorAsync(http, statusOf, new InferenceException(InferenceErrorCode.DeadlineExceeded,
+                $"the request's deadline of {headerTimeout!.Value.TotalMilliseconds:0.###} ms passed while its body was being read (model '{version!.ModelName}' version {version.VersionText})"));
         }
         catch (RequestTooLargeException ex)
         {
@@ -104,7 +125,44 @@ internal static class InferenceHttp
         {
             // The client went away while its request was read, queued or run; its work was dropped.
         }
+        finally
+        {
+            bodyRead?.Dispose();
+            deadline?.Dispose();
+        }
     }
+
+    /// <summary>The longest wait a timer takes (about 49 days); a longer deadline is none in practice.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(Core.Repository.ModelConfigLoader.MaxWaitMilliseconds);
+
+    /// <summary>
+    /// The deadline the <c>X-Request-Timeout</c> header asks for, in milliseconds (null without the header, or for 0,
+    /// which asks for none, as Triton's timeout of 0 does).
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument when it is not a non-negative number.</exception>
+    private static TimeSpan? HeaderTimeout(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(TimeoutHeader, out var header))
+        {
+            return null;
+        }
+
+        if (!double.TryParse(header.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || ms < 0 || !double.IsFinite(ms))
+        {
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"{TimeoutHeader} must be a non-negative number of milliseconds, got '{header}'");
+        }
+
+        return ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, LongestTimeoutMs)) : null;
+    }
+
+    /// <summary>The request header that asks for a deadline, in milliseconds, on every inference endpoint.</summary>
+    public const string TimeoutHeader = "X-Request-Timeout";
+
+    /// <summary>
+    /// The longest deadline a request can ask for: ~31 years, which <see cref="TimeSpan"/> holds (no timer is armed
+    /// for a deadline that long). Longer asks count as this.
+    /// </summary>
+    public const long LongestTimeoutMs = 1_000_000_000_000;
 
     /// <summary>An <see cref="InferenceException"/> as the protocol's error answer; a full queue adds <c>Retry-After</c>.</summary>
     private static Task WriteInferenceErrorAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)
@@ -142,9 +200,13 @@ internal static class InferenceHttp
 internal sealed class InferenceServices(IServiceProvider services)
 {
     private ModelManager? _manager;
+    private TimeProvider? _time;
     private IOptions<AiServeOptions>? _options;
 
     public ModelManager Manager => _manager ??= services.GetRequiredService<ModelManager>();
+
+    /// <summary>The clock of deadlines: the same <see cref="TimeProvider"/> the schedulers use.</summary>
+    public TimeProvider Time => _time ??= services.GetRequiredService<TimeProvider>();
 
     /// <summary>The largest request body taken (<c>AiServe:Limits:MaxRequestBodyBytes</c>).</summary>
     public long MaxRequestBodyBytes => (_options ??= services.GetRequiredService<IOptions<AiServeOptions>>()).Value.Limits.MaxRequestBodyBytes;

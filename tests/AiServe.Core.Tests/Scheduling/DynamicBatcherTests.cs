@@ -176,6 +176,56 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_StartedAtInThePast_DeadlineCountsFromThenAndNamesTheWholeTimeout()
+    {
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false });
+        var blocker = Schedule(batcher, Rows(1, 0f));
+        await _instance.WaitForRunsAsync(1);
+        var arrived = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMilliseconds(7)); // spent reading and decoding the request
+        var late = Schedule(batcher, Rows(1, 5f), new ScheduleOptions(Timeout: TimeSpan.FromMilliseconds(10), StartedAt: arrived));
+
+        _time.Advance(TimeSpan.FromMilliseconds(4)); // 11 ms after arrival, 4 ms after scheduling
+
+        // (The real-time bound turns a deadline counted from scheduling into a TimeoutException, not a hang.)
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => late.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, ex.Code);
+        Assert.Contains("deadline of 10 ms passed while it was queued", ex.Message, StringComparison.Ordinal);
+        _instance.OpenAll();
+        await blocker;
+    }
+
+    [Fact]
+    public async Task Schedule_StartedAtLongerAgoThanTheTimeout_FailsAtOnceWithoutQueueingOrRunning()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { DefaultTimeout = TimeSpan.FromMilliseconds(50) });
+        var arrived = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMilliseconds(60));
+
+        // The model's default timeout counts from the request's arrival too.
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => Schedule(batcher, Rows(1, 0f), new ScheduleOptions(StartedAt: arrived)));
+
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, ex.Code);
+        Assert.Contains("deadline of 50 ms passed before it was queued", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_instance.BatchRows);
+        Assert.Equal(0, _time.TimersCreated);
+    }
+
+    [Fact]
+    public async Task Schedule_StartedAtWithTimeLeft_RunsAndAnswers()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8));
+        var arrived = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMilliseconds(9));
+
+        var result = await Schedule(batcher, Rows(1, 1f), new ScheduleOptions(Timeout: TimeSpan.FromMilliseconds(10), StartedAt: arrived));
+
+        Assert.Equal([2f, 3f], result[0].AsSpan<float>().ToArray());
+    }
+
+    [Fact]
     public async Task Schedule_DeadlineLongerThanATimerTakes_RunsWithoutOne()
     {
         _instance.OpenAll();

@@ -5,23 +5,22 @@ namespace AiServe.Core.Tests.Scheduling;
 public sealed class ScheduleOptionsTests
 {
     [Fact]
-    public void For_NoPriorityNoTimeout_IsTheSharedNone()
+    public void None_AsksForNothing()
     {
-        Assert.Same(ScheduleOptions.None, ScheduleOptions.For(0, null));
+        var none = ScheduleOptions.None;
+
+        Assert.Equal(ScheduleOptions.DefaultPriority, none.EffectivePriority);
+        Assert.Null(none.Timeout);
+        Assert.Equal(0, none.StartedAt);
     }
 
     [Theory]
-    [InlineData(3, null)]
-    [InlineData(0, 250)]
-    [InlineData(1, 0)]
-    public void For_PriorityOrTimeout_KeepsThem(int priority, int? timeoutMs)
+    [InlineData(0, ScheduleOptions.DefaultPriority)]
+    [InlineData(-3, ScheduleOptions.DefaultPriority)]
+    [InlineData(1, 1)]
+    [InlineData(250, 250)]
+    public void EffectivePriority_ZeroOrLessIsTheDefault(int priority, int effective)
     {
-        var timeout = timeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-
-        var options = ScheduleOptions.For(priority, timeout);
-
-        Assert.NotSame(ScheduleOptions.None, options);
-        Assert.Equal(priority, options.Priority);
-        Assert.Equal(timeout, options.Timeout);
+        Assert.Equal(effective, new ScheduleOptions(priority).EffectivePriority);
     }
 }

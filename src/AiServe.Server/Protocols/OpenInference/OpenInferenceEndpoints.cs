@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Reflection;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
-using AiServe.Core.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiServe.Server.Protocols.OpenInference;
@@ -15,9 +14,6 @@ internal static class OpenInferenceEndpoints
 
     /// <summary>The protocol extensions implemented, as advertised by <c>GET /v2</c>.</summary>
     public static readonly IReadOnlyList<string> Extensions = ["binary_tensor_data", "schedule_policy"];
-
-    /// <summary>A request header giving the request's deadline in milliseconds.</summary>
-    public const string TimeoutHeader = "X-Request-Timeout";
 
     private static readonly string ServerVersion =
         typeof(OpenInferenceEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
@@ -108,16 +104,17 @@ internal static class OpenInferenceEndpoints
     }
 
     private static Task Infer(HttpContext http, string model, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, services.Manager, model, services, static async (http, services, served, aborted) =>
+        InferenceHttp.HandleAsync(http, V2Errors.StatusCode, services, model, services, static async (http, services, call) =>
         {
             var headerLength = ParseHeaderLength(http.Request);
-            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, aborted);
+            var served = call.Version;
+            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, call.BodyRead);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);
-            var schedule = ScheduleOptions.For(request.Priority, Timeout(http.Request, request));
-            var response = await served.InferAsync(request.Request, schedule, aborted);
-            await V2ResponseWriter.WriteAsync(http.Response, response, request, aborted);
+            var timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(Math.Min(us, InferenceHttp.LongestTimeoutMs * 1000)) : (TimeSpan?)null;
+            var response = await served.InferAsync(request.Request, call.Schedule(request.Priority, timeout), call.Aborted);
+            await V2ResponseWriter.WriteAsync(http.Response, response, request, call.Aborted);
         });
 
     private static int? ParseHeaderLength(HttpRequest request)
@@ -134,33 +131,6 @@ internal static class OpenInferenceEndpoints
         }
 
         return length;
-    }
-
-    /// <summary>
-    /// The request's deadline: the <c>timeout</c> parameter (µs) or the <c>X-Request-Timeout</c> header
-    /// (milliseconds), whichever is shorter; the model's default timeout caps it later. Zero asks for none, as
-    /// Triton's timeout of 0 does (its clients may send it), and as a model's <c>default_timeout_ms</c> of 0 does.
-    /// </summary>
-    private static TimeSpan? Timeout(HttpRequest http, V2InferRequest request)
-    {
-        // Longer than ~31 years counts as 31 years, which TimeSpan holds (the scheduler arms no deadline that long).
-        const long LongestMs = 1_000_000_000_000;
-        TimeSpan? timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(Math.Min(us, LongestMs * 1000)) : null;
-        if (http.Headers.TryGetValue(TimeoutHeader, out var header))
-        {
-            if (!double.TryParse(header.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || ms < 0 || !double.IsFinite(ms))
-            {
-                throw new InferenceException(InferenceErrorCode.InvalidArgument, $"{TimeoutHeader} must be a non-negative number of milliseconds, got '{header}'");
-            }
-
-            if (ms > 0)
-            {
-                var fromHeader = TimeSpan.FromMilliseconds(Math.Min(ms, LongestMs));
-                timeout = timeout is { } t && t < fromHeader ? t : fromHeader;
-            }
-        }
-
-        return timeout;
     }
 
     private static V2TensorMetadata ToMetadata(TensorSpec spec) => new(spec.Name, spec.DataType.ToWireName(), spec.Shape);

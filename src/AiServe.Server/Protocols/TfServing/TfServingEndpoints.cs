@@ -3,7 +3,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
-using AiServe.Core.Scheduling;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiServe.Server.Protocols.TfServing;
@@ -115,30 +114,31 @@ internal static class TfServingEndpoints
     /// <c>image/*</c> body or <c>multipart/form-data</c> files.
     /// </summary>
     private static Task Predict(HttpContext http, string model, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, services, static async (http, services, served, aborted) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services, model, services, static async (http, services, call) =>
         {
+            var (served, aborted) = (call.Version, call.Aborted);
             var limit = services.MaxRequestBodyBytes;
             if (ImageUploads.IsUpload(http.Request))
             {
-                var images = await ImageUploads.ReadAsync(http.Request, limit, aborted);
-                var friendly = await served.PredictImagesAsync(images, ScheduleOptions.None, aborted);
+                var images = await ImageUploads.ReadAsync(http.Request, limit, call.BodyRead);
+                var friendly = await served.PredictImagesAsync(images, call.Schedule(), aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
                 return;
             }
 
-            using var body = await RequestBody.ReadAsync(http.Request, limit, aborted);
+            using var body = await RequestBody.ReadAsync(http.Request, limit, call.BodyRead);
             using var document = ParseJson(body.Memory);
             if (served.Pipeline is not null && document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("instances", out var instances) && !document.RootElement.TryGetProperty("inputs", out _))
             {
                 var list = RecordList(instances, "instances");
-                var friendly = await served.PredictAsync(list, ScheduleOptions.None, aborted);
+                var friendly = await served.PredictAsync(list, call.Schedule(), aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
                 return;
             }
 
             var (request, columnar) = TfPredictReader.Read(document.RootElement, served.Signature!);
-            var response = await served.InferAsync(request, ScheduleOptions.None, aborted);
+            var response = await served.InferAsync(request, call.Schedule(), aborted);
             await WritePredictionsAsync(http.Response, response.Outputs, columnar, aborted);
         });
 
@@ -148,10 +148,11 @@ internal static class TfServingEndpoints
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
     private static Task ClassifyOrRegress(HttpContext http, string model, string method, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services.Manager, model, (services, method, model), static async (http, state, served, aborted) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services, model, (services, method, model), static async (http, state, call) =>
         {
             var (services, method, model) = state;
-            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, aborted);
+            var aborted = call.Aborted;
+            using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, call.BodyRead);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("examples", out var examples))
@@ -165,7 +166,7 @@ internal static class TfServingEndpoints
                 records = records.Select(r => WithContext(r, context)).ToList();
             }
 
-            var friendly = await served.PredictAsync(records, ScheduleOptions.None, aborted);
+            var friendly = await call.Version.PredictAsync(records, call.Schedule(), aborted);
             await WriteJsonAsync(http.Response, w =>
             {
                 w.WriteStartArray("results"u8);

@@ -2,6 +2,7 @@ using System.Net;
 using AiServe.Core.Inference;
 using AiServe.Tests.Common;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiServe.Server.Tests.Protocols.OpenInference;
 
@@ -76,6 +77,66 @@ public sealed class V2SchedulingTests : IDisposable
         using var response = await client.PostAsync("/v2/models/slow/infer", content);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/v2/models/slow/infer", Request)]
+    [InlineData("/v1/models/slow:predict", """{"instances": [[1, 2]]}""")]
+    public async Task Infer_BodySlowerThanTheTimeoutHeader_Returns504WithoutWaitingForTheBody(string url, string json)
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        _gate.Set();
+        using var content = new StalledContent(json);
+        content.Headers.Add("X-Request-Timeout", "50");
+
+        // The rest of the body never comes: only the deadline can end the request (the bound only stops a hang).
+        using var response = await Streaming(factory).PostAsync(url, content).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("deadline of 50 ms passed while its body was being read (model 'slow' version 1)",
+            await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_TimeSpentReadingTheBody_CountsAgainstTheDeadline()
+    {
+        var time = new TimerCountingTimeProvider();
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false}}""", time);
+        using var _ = factory;
+        var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
+        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        var timers = time.TimersCreated;
+        using var content = new StalledContent(Request);
+        content.Headers.Add("X-Request-Timeout", "50");
+        var answer = Streaming(factory).PostAsync("/v2/models/slow/infer", content);
+
+        await WaitUntil(() => time.TimersCreated > timers); // the body's read is watching the deadline
+        time.Advance(TimeSpan.FromMilliseconds(30));        // the body arrives slowly, within the deadline
+        content.Release();
+        var scheduler = factory.Manager.Resolve("slow").Scheduler!;
+        await WaitUntil(() => scheduler.QueuedRequests == 1);
+        time.Advance(TimeSpan.FromMilliseconds(25));        // 55 ms since it arrived, 25 ms since it was queued
+        using var response = await answer.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("deadline of 50 ms passed while it was queued", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        _gate.Set();
+        Assert.Equal(HttpStatusCode.OK, (await running).Status);
+    }
+
+    [Fact]
+    public async Task Predict_TimeoutHeaderPasses_Returns504OnTfServingToo()
+    {
+        var (factory, client) = await StartAsync("""{"max_batch_size": 4}""");
+        using var _ = factory;
+        using var content = new StringContent("""{"instances": [[1, 2]]}""");
+        content.Headers.Add("X-Request-Timeout", "20");
+
+        using var response = await client.PostAsync("/v1/models/slow:predict", content);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Contains("deadline of 20 ms passed", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -199,16 +260,29 @@ public sealed class V2SchedulingTests : IDisposable
         Assert.Equal(2, _backend.Loaded[0].Runs);
     }
 
-    private async Task<(AiServeFactory, HttpClient)> StartAsync(string config)
+    private async Task<(AiServeFactory, HttpClient)> StartAsync(string config, TimeProvider? time = null)
     {
         _repo.WriteConfig("slow", config);
-        var factory = new AiServeFactory(_repo.Root, services: s => s.AddSingleton<IModelBackend>(_backend));
+        var factory = new AiServeFactory(_repo.Root, services: s =>
+        {
+            s.AddSingleton<IModelBackend>(_backend);
+            if (time is not null)
+            {
+                s.AddSingleton(time);
+            }
+        });
         var client = await factory.StartAsync();
 
         // Warm-up has run; from now on every run waits at the gate.
         _backend.Loaded.ForEach(i => i.Gate = _gate);
         return (factory, client);
     }
+
+    /// <summary>
+    /// A client that streams request bodies to the server as they are written (the factory's default client buffers
+    /// each body whole first, to be able to follow redirects).
+    /// </summary>
+    private static HttpClient Streaming(AiServeFactory factory) => factory.Server.CreateClient();
 
     private static async Task WaitUntil(Func<bool> condition)
     {
@@ -218,5 +292,49 @@ public sealed class V2SchedulingTests : IDisposable
         }
 
         Assert.True(condition(), "the condition did not come true");
+    }
+
+    /// <summary>A JSON body sent in two parts: the first half at once, the rest only after <see cref="Release"/>.</summary>
+    private sealed class StalledContent(string json) : HttpContent
+    {
+        private readonly byte[] _bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var half = _bytes.Length / 2;
+            await stream.WriteAsync(_bytes.AsMemory(0, half));
+            await stream.FlushAsync();
+            await _released.Task;
+            await stream.WriteAsync(_bytes.AsMemory(half));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _bytes.Length;
+            return true;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _released.TrySetResult();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>Virtual time that counts the timers made on it (the body's read makes one for the header's deadline).</summary>
+    private sealed class TimerCountingTimeProvider : FakeTimeProvider
+    {
+        private int _timersCreated;
+
+        public int TimersCreated => Volatile.Read(ref _timersCreated);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _timersCreated);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }
