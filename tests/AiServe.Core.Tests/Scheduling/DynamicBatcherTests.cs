@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using AiServe.Core.Inference;
 using AiServe.Core.Scheduling;
-using Microsoft.Extensions.Time.Testing;
+using AiServe.Tests.Common;
 
 namespace AiServe.Core.Tests.Scheduling;
 
@@ -659,20 +659,6 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         }
 
         Assert.True(done());
-    }
-
-    /// <summary>Virtual time that counts the timers made on it: the worker makes one each time it waits out a queue delay.</summary>
-    private sealed class TimerCountingTimeProvider : FakeTimeProvider
-    {
-        private int _timersCreated;
-
-        public int TimersCreated => Volatile.Read(ref _timersCreated);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _timersCreated);
-            return base.CreateTimer(callback, state, dueTime, period);
-        }
     }
 
     /// <summary>A model y = x + 1 whose runs wait at a gate until the test opens it.</summary>

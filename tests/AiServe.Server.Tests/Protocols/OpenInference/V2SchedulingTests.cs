@@ -2,7 +2,6 @@ using System.Net;
 using AiServe.Core.Inference;
 using AiServe.Tests.Common;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace AiServe.Server.Tests.Protocols.OpenInference;
 
@@ -321,20 +320,6 @@ public sealed class V2SchedulingTests : IDisposable
         {
             _released.TrySetResult();
             base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>Virtual time that counts the timers made on it (the body's read makes one for the header's deadline).</summary>
-    private sealed class TimerCountingTimeProvider : FakeTimeProvider
-    {
-        private int _timersCreated;
-
-        public int TimersCreated => Volatile.Read(ref _timersCreated);
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _timersCreated);
-            return base.CreateTimer(callback, state, dueTime, period);
         }
     }
 }
