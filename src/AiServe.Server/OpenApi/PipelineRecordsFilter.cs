@@ -42,6 +42,7 @@ internal sealed class PipelineRecordsFilter(ModelManager manager) : IDocumentFil
                 Description = model.Config?.Description,
                 OperationId = $"Predict_{model.Name}",
                 Tags = new HashSet<OpenApiTagReference> { new("Models (records)", swaggerDoc) },
+                Parameters = [RequestTimeoutHeaderFilter.Parameter()],
                 RequestBody = new OpenApiRequestBody
                 {
                     Required = true,

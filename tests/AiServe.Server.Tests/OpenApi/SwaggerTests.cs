@@ -85,6 +85,24 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
         }
     }
 
+    [Fact]
+    public async Task Document_EveryInferenceOperationTakesTheRequestTimeoutHeader()
+    {
+        var document = await Document();
+        var posts = document.GetProperty("paths").EnumerateObject()
+            .Where(p => p.Value.TryGetProperty("post", out _))
+            .ToList();
+
+        // V2 infer x3; TF Serving predict, classify, regress x3; each pipeline model's own predict.
+        Assert.True(posts.Count >= 12, $"{posts.Count} inference operations");
+        foreach (var path in posts)
+        {
+            var parameters = path.Value.GetProperty("post").GetProperty("parameters").EnumerateArray();
+            Assert.Contains(parameters, p => p.GetProperty("name").GetString() == "X-Request-Timeout"
+                && p.GetProperty("in").GetString() == "header" && !(p.TryGetProperty("required", out var required) && required.GetBoolean()));
+        }
+    }
+
     [Theory]
     [InlineData("/v2/models/{model}/infer")]
     [InlineData("/v2/models/{model}/versions/{version}/infer")]
