@@ -5,14 +5,20 @@ using Swashbuckle.AspNetCore.SwaggerGen;
 namespace AiServe.Server.OpenApi;
 
 /// <summary>
-/// Describes the <c>X-Request-Timeout</c> header on every inference operation (every POST: V2 infer, TF Serving
-/// predict, classify and regress), which the handlers read themselves, so the API explorer does not see it.
+/// Describes the <c>X-Request-Timeout</c> header on every inference operation (V2 infer; TF Serving predict, classify
+/// and regress: the routes that go through <see cref="InferenceHttp.HandleAsync{TState}"/>), which the handlers read
+/// themselves, so the API explorer does not see it.
 /// </summary>
 internal sealed class RequestTimeoutHeaderFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
-        if (!string.Equals(context.ApiDescription.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase))
+        var path = context.ApiDescription.RelativePath ?? "";
+        var inference = string.Equals(context.ApiDescription.HttpMethod, "POST", StringComparison.OrdinalIgnoreCase)
+            && (path.StartsWith("v2/models/", StringComparison.Ordinal) && path.EndsWith("/infer", StringComparison.Ordinal)
+                || path.StartsWith("v1/models/", StringComparison.Ordinal)
+                    && (path.EndsWith(":predict", StringComparison.Ordinal) || path.EndsWith(":classify", StringComparison.Ordinal) || path.EndsWith(":regress", StringComparison.Ordinal)));
+        if (!inference)
         {
             return;
         }

@@ -101,6 +101,12 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
             Assert.Contains(parameters, p => p.GetProperty("name").GetString() == "X-Request-Timeout"
                 && p.GetProperty("in").GetString() == "header" && !(p.TryGetProperty("required", out var required) && required.GetBoolean()));
         }
+
+        // Status, metadata and health take no deadline.
+        var gets = document.GetProperty("paths").EnumerateObject().Where(p => p.Value.TryGetProperty("get", out _)).ToList();
+        Assert.NotEmpty(gets);
+        Assert.DoesNotContain(gets, p => p.Value.GetProperty("get").TryGetProperty("parameters", out var list)
+            && list.EnumerateArray().Any(q => q.GetProperty("name").GetString() == "X-Request-Timeout"));
     }
 
     [Theory]
