@@ -109,6 +109,13 @@ internal static class InferenceHttp
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !aborted.IsCancellationRequested)
         {
             // Only the body's read watches the header's deadline: the scheduler keeps the deadline itself from there.
+            // The rest of the body stays unread, so the connection cannot carry another request: say so, so that the
+            // client opens a new one rather than finding this one closed under its next request.
+            if (!http.Response.HasStarted)
+            {
+                http.Response.Headers.Connection = "close";
+            }
+
             await WriteInferenceErrorAsync(http, statusOf, new InferenceException(InferenceErrorCode.DeadlineExceeded,
                 $"the request's deadline of {headerTimeout!.Value.TotalMilliseconds:0.###} ms passed while its body was being read (model '{version!.ModelName}' version {version.VersionText})"));
         }

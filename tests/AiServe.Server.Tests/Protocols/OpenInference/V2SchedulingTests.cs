@@ -95,6 +95,7 @@ public sealed class V2SchedulingTests : IDisposable
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Contains("deadline of 50 ms passed while its body was being read (model 'slow' version 1)",
             await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(response.Headers.ConnectionClose, "the body was left unread: the connection must not be reused");
     }
 
     [Fact]
