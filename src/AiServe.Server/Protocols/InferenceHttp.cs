@@ -109,18 +109,14 @@ internal static class InferenceHttp
         catch (OperationCanceledException) when (deadline is { IsCancellationRequested: true } && !aborted.IsCancellationRequested)
         {
             // Only the body's read watches the header's deadline: the scheduler keeps the deadline itself from there.
-            // The rest of the body stays unread, so the connection cannot carry another request: say so, so that the
-            // client opens a new one rather than finding this one closed under its next request.
-            if (!http.Response.HasStarted)
-            {
-                http.Response.Headers.Connection = "close";
-            }
-
+            CloseAfterResponse(http);
             await WriteInferenceErrorAsync(http, statusOf, new InferenceException(InferenceErrorCode.DeadlineExceeded,
                 $"the request's deadline of {headerTimeout!.Value.TotalMilliseconds:0.###} ms passed while its body was being read (model '{version!.ModelName}' version {version.VersionText})"));
         }
         catch (RequestTooLargeException ex)
         {
+            // The rest of the body stays unread, as after a deadline.
+            CloseAfterResponse(http);
             await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ex.Message);
         }
         catch (BadHttpRequestException ex)
@@ -136,6 +132,19 @@ internal static class InferenceHttp
         {
             bodyRead?.Dispose();
             deadline?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// For an answer given with the request's body left unread (too large, or cut off by the deadline): the connection
+    /// cannot carry another request, so the answer says <c>Connection: close</c> and the client opens a new one,
+    /// rather than finding this one closed under its next request.
+    /// </summary>
+    private static void CloseAfterResponse(HttpContext http)
+    {
+        if (!http.Response.HasStarted)
+        {
+            http.Response.Headers.Connection = "close";
         }
     }
 

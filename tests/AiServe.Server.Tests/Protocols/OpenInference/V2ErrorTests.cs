@@ -163,4 +163,40 @@ public sealed class V2ErrorTests(BundledModelsFactory factory) : IClassFixture<B
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("larger than the limit of 2048 bytes", V2Http.Error(body), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("/v2/models/iris/infer", "application/json", true)]
+    [InlineData("/v2/models/iris/infer", "application/json", false)]
+    [InlineData("/v1/models/iris:predict", "application/json", true)]
+    [InlineData("/v1/models/fashion-mnist:predict", "image/png", true)]
+    [InlineData("/v1/models/fashion-mnist:predict", "image/png", false)]
+    public async Task Post_BodyOverLimit_Returns413AndClosesTheConnection(string url, string contentType, bool declaredLength)
+    {
+        // The rest of the body is left unread: a client must not send its next request on this connection.
+        using var small = new AiServeFactory(AiServe.Tests.Common.TestPaths.Models, maxBodyBytes: 2048);
+        await small.StartAsync();
+        var bytes = new byte[4096];
+        Array.Fill(bytes, (byte)' ');
+        using var content = new BytesContent(bytes, declaredLength);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+
+        using var response = await small.Server.CreateClient().PostAsync(url, content);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("larger than the limit of 2048 bytes", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(response.Headers.ConnectionClose);
+    }
+
+    /// <summary>A body that gives its length up front (Content-Length) or not (the server learns it by reading).</summary>
+    private sealed class BytesContent(byte[] bytes, bool declaredLength) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            stream.WriteAsync(bytes).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return declaredLength;
+        }
+    }
 }
