@@ -15,6 +15,18 @@ namespace AiServe.Server.Protocols;
 /// </summary>
 internal static class InferenceHttp
 {
+    /// <summary>The request header that asks for a deadline, in milliseconds, on every inference endpoint.</summary>
+    public const string TimeoutHeader = "X-Request-Timeout";
+
+    /// <summary>
+    /// The longest deadline a request can ask for: ~31 years, which <see cref="TimeSpan"/> holds (no timer is armed
+    /// for a deadline that long). Longer asks count as this.
+    /// </summary>
+    public const long LongestTimeoutMs = 1_000_000_000_000;
+
+    /// <summary>The longest wait a timer takes (about 49 days); a longer deadline is none in practice.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(Core.Repository.ModelConfigLoader.MaxWaitMilliseconds);
+
     /// <summary>
     /// How API responses are written: no HTML-safe escaping (these are JSON APIs, not pages), so a message reads
     /// "model 'iris'" rather than "model \u0027iris\u0027".
@@ -148,9 +160,6 @@ internal static class InferenceHttp
         }
     }
 
-    /// <summary>The longest wait a timer takes (about 49 days); a longer deadline is none in practice.</summary>
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(Core.Repository.ModelConfigLoader.MaxWaitMilliseconds);
-
     /// <summary>
     /// The deadline the <c>X-Request-Timeout</c> header asks for, in milliseconds (null without the header, or for 0,
     /// which asks for none, as Triton's timeout of 0 does).
@@ -170,15 +179,6 @@ internal static class InferenceHttp
 
         return ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, LongestTimeoutMs)) : null;
     }
-
-    /// <summary>The request header that asks for a deadline, in milliseconds, on every inference endpoint.</summary>
-    public const string TimeoutHeader = "X-Request-Timeout";
-
-    /// <summary>
-    /// The longest deadline a request can ask for: ~31 years, which <see cref="TimeSpan"/> holds (no timer is armed
-    /// for a deadline that long). Longer asks count as this.
-    /// </summary>
-    public const long LongestTimeoutMs = 1_000_000_000_000;
 
     /// <summary>An <see cref="InferenceException"/> as the protocol's error answer; a full queue adds <c>Retry-After</c>.</summary>
     private static Task WriteInferenceErrorAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)
