@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using AiServe.Tests.Common;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiServe.Server.Tests.Protocols;
+
+/// <summary>
+/// Answers given with the request's body left unread (too large; cut off by the request's deadline), over real
+/// Kestrel on a loopback socket: the answer says <c>Connection: close</c>, the server then closes the connection, and
+/// the client's next request on a new connection is served. Without the header a client sends its next request on a
+/// connection the server is closing, and loses it.
+/// </summary>
+public sealed class UnreadBodyConnectionTests
+{
+    private const string IrisBody = """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}""";
+
+    [Theory]
+    [InlineData("X-Request-Timeout: 50\r\n", 5_000, 504, "passed while its body was being read")]
+    [InlineData("", 200_000, 413, "larger than the limit of 100000 bytes")]
+    public async Task Post_BodyLeftUnread_AnswersConnectionCloseThenClosesAndServesTheNextConnection(
+        string extraHeader, int declaredLength, int status, string message)
+    {
+        await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await factory.StartAsync();
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+        var stream = socket.GetStream();
+        stream.ReadTimeout = 30_000;
+
+        // The headers and the first bytes of a body that never comes whole.
+        var head = $"POST /v2/models/iris/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{extraHeader}Content-Length: {declaredLength}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + """{"inputs": [""" ));
+        var answer = await ReadUntilClosedAsync(stream);
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", answer, StringComparison.Ordinal);
+        Assert.Contains("\r\nConnection: close\r\n", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(message, answer, StringComparison.Ordinal);
+
+        // The server is fine; the client's next request goes on a new connection.
+        using var client = new HttpClient { BaseAddress = address };
+        using var content = new StringContent(IrisBody, Encoding.UTF8, "application/json");
+        using var next = await client.PostAsync("/v2/models/iris/infer", content);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    /// <summary>Reads what the server sends until it closes the connection (bounded by the stream's read timeout).</summary>
+    private static async Task<string> ReadUntilClosedAsync(NetworkStream stream)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cts.Token)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
+    }
+}
