@@ -54,6 +54,12 @@ public static partial class ModelConfigLoader
     /// <summary>The longest queue delay or default deadline, in milliseconds: the longest due time .NET timers take.</summary>
     public const long MaxWaitMilliseconds = uint.MaxValue - 1L;
 
+    /// <summary>
+    /// <see cref="MaxWaitMilliseconds"/> as a span (about 49 days): a deadline longer than this is none in practice, and
+    /// no timer is armed for it (by the scheduler, or by the server for a request body's read).
+    /// </summary>
+    public static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(MaxWaitMilliseconds);
+
     /// <summary>Checks every value; throws with the field's JSON path and the problem.</summary>
     public static void Validate(ModelConfig config, string folderName)
     {

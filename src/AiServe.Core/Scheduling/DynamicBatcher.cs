@@ -14,9 +14,6 @@ namespace AiServe.Core.Scheduling;
 /// </summary>
 public sealed class DynamicBatcher : IInferenceScheduler
 {
-    /// <summary>The longest deadline armed: the longest due time .NET timers take (as for model.json's timeouts).</summary>
-    private static readonly TimeSpan LongestDeadline = TimeSpan.FromMilliseconds(Repository.ModelConfigLoader.MaxWaitMilliseconds);
-
     private readonly IModelInstance _instance;
     private readonly BatchingOptions _options;
     private readonly TimeProvider _time;
@@ -89,25 +86,17 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         // The deadline counts from when the request arrived (options.StartedAt) when the caller says so; what is left
         // of it is what the timer waits.
-        var timeout = Cap(options.Timeout, _options.DefaultTimeout);
-        var left = timeout;
-        if (timeout is { } t)
+        (TimeSpan Timeout, TimeSpan Left)? deadline = null;
+        if (Cap(options.Timeout, _options.DefaultTimeout) is { } timeout)
         {
-            if (options.StartedAt != 0)
-            {
-                left = t - _time.GetElapsedTime(options.StartedAt);
-            }
-
+            var left = options.StartedAt == 0 ? timeout : timeout - _time.GetElapsedTime(options.StartedAt);
             if (left <= TimeSpan.Zero)
             {
-                return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(t, "before it was queued"));
+                return Task.FromException<IReadOnlyList<Tensor>>(DeadlineExceeded(timeout, "before it was queued"));
             }
 
-            if (left > LongestDeadline)
-            {
-                // Longer than a timer can wait (about 49 days): no deadline in practice, and none is armed.
-                timeout = left = null;
-            }
+            // Longer than a timer can wait (about 49 days): no deadline in practice, and none is armed.
+            deadline = left <= Repository.ModelConfigLoader.LongestWait ? (timeout, left) : null;
         }
 
         var rows = inputs.Count > 0 && inputs[0].ShapeSpan.Length > 0 ? inputs[0].ShapeSpan[0] : 1;
@@ -141,7 +130,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
         }
 
         // Arm cancellation and the deadline after queueing, so that a failure can always find the item to remove.
-        item.Arm(timeout, left, cancellationToken);
+        item.Arm(deadline, cancellationToken);
         if (inline)
         {
             // Nothing is waiting and an instance is free: run here, without the hand-offs to a worker and back.
@@ -590,26 +579,28 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
         private DynamicBatcher Owner => owner;
 
-        /// <param name="timeout">The request's deadline, for its error message.</param>
-        /// <param name="left">What is left of it now: how long the deadline's timer waits (null: no deadline).</param>
+        /// <param name="deadline">
+        /// The request's deadline (for its error message) and what is left of it now (how long the timer waits); null
+        /// for none.
+        /// </param>
         /// <param name="cancellationToken">The caller's cancellation.</param>
-        public void Arm(TimeSpan? timeout, TimeSpan? left, CancellationToken cancellationToken)
+        public void Arm((TimeSpan Timeout, TimeSpan Left)? deadline, CancellationToken cancellationToken)
         {
             if (cancellationToken.CanBeCanceled)
             {
                 _cancellation = cancellationToken.Register(static s => ((WorkItem)s!).Fail(((WorkItem)s!).Owner.Cancelled()), this);
             }
 
-            if (left is { } wait)
+            if (deadline is { } d)
             {
-                _timeout = timeout ?? wait;
+                _timeout = d.Timeout;
                 _deadline = owner._time.CreateTimer(
                     static s =>
                     {
                         var item = (WorkItem)s!;
                         item.Fail(item.Owner.DeadlineExceeded(item._timeout, Volatile.Read(ref item._run) is null ? "while it was queued" : "while it was running"));
                     },
-                    this, wait, Timeout.InfiniteTimeSpan);
+                    this, d.Left, Timeout.InfiniteTimeSpan);
             }
 
             if (IsCompleted)

@@ -24,9 +24,6 @@ internal static class InferenceHttp
     /// </summary>
     public const long LongestTimeoutMs = 1_000_000_000_000;
 
-    /// <summary>The longest wait a timer takes (about 49 days); a longer deadline is none in practice.</summary>
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(Core.Repository.ModelConfigLoader.MaxWaitMilliseconds);
-
     /// <summary>
     /// How API responses are written: no HTML-safe escaping (these are JSON APIs, not pages), so a message reads
     /// "model 'iris'" rather than "model \u0027iris\u0027".
@@ -105,7 +102,7 @@ internal static class InferenceHttp
             }
 
             headerTimeout = HeaderTimeout(http.Request);
-            if (headerTimeout is { } timeout && timeout <= LongestTimer)
+            if (headerTimeout is { } timeout && timeout <= Core.Repository.ModelConfigLoader.LongestWait)
             {
                 var left = timeout - services.Time.GetElapsedTime(startedAt);
                 deadline = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, services.Time);
