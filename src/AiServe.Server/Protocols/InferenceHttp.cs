@@ -22,7 +22,7 @@ internal static class InferenceHttp
     /// The longest deadline a request can ask for: ~31 years, which <see cref="TimeSpan"/> holds (no timer is armed
     /// for a deadline that long). Longer asks count as this.
     /// </summary>
-    public const long LongestTimeoutMs = 1_000_000_000_000;
+    private const long LongestTimeoutMs = 1_000_000_000_000;
 
     /// <summary>
     /// How API responses are written: no HTML-safe escaping (these are JSON APIs, not pages), so a message reads
@@ -176,6 +176,13 @@ internal static class InferenceHttp
 
         return ms > 0 ? TimeSpan.FromMilliseconds(Math.Min(ms, LongestTimeoutMs)) : null;
     }
+
+    /// <summary>
+    /// A protocol's own timeout in microseconds (V2's <c>timeout</c> parameter) as a deadline: null for none or 0, as
+    /// for the header; capped as the header is.
+    /// </summary>
+    public static TimeSpan? TimeoutFromMicroseconds(long? microseconds) =>
+        microseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(Math.Min(us, LongestTimeoutMs * 1000)) : null;
 
     /// <summary>An <see cref="InferenceException"/> as the protocol's error answer; a full queue adds <c>Retry-After</c>.</summary>
     private static Task WriteInferenceErrorAsync(HttpContext http, Func<InferenceErrorCode, int> statusOf, InferenceException ex)

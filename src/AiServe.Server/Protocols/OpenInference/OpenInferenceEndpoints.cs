@@ -112,8 +112,8 @@ internal static class OpenInferenceEndpoints
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
                 : V2RequestReader.Read(body.Memory, headerLength);
-            var timeout = request.TimeoutMicroseconds is { } us and > 0 ? TimeSpan.FromMicroseconds(Math.Min(us, InferenceHttp.LongestTimeoutMs * 1000)) : (TimeSpan?)null;
-            var response = await served.InferAsync(request.Request, call.Schedule(request.Priority, timeout), call.Aborted);
+            var schedule = call.Schedule(request.Priority, InferenceHttp.TimeoutFromMicroseconds(request.TimeoutMicroseconds));
+            var response = await served.InferAsync(request.Request, schedule, call.Aborted);
             await V2ResponseWriter.WriteAsync(http.Response, response, request, call.Aborted);
         });
 
