@@ -41,6 +41,13 @@ public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long?
         throw new TimeoutException("the server did not become ready");
     }
 
+    /// <summary>
+    /// A client that streams request bodies to the server as they are written, and answers as they come (the
+    /// factory's default client buffers each body whole first, to be able to follow redirects): for bodies that stall
+    /// or that the server refuses before reading them.
+    /// </summary>
+    public HttpClient CreateStreamingClient() => Server.CreateClient();
+
     /// <summary>Scans the repository and applies changes, as one poll does.</summary>
     public void Rescan() => Services.GetRequiredService<ModelRepositoryService>().ScanAndApply(CancellationToken.None);
 

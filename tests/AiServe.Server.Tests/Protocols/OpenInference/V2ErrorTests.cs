@@ -180,7 +180,7 @@ public sealed class V2ErrorTests(BundledModelsFactory factory) : IClassFixture<B
         using var content = new BytesContent(bytes, declaredLength);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
 
-        using var response = await small.Server.CreateClient().PostAsync(url, content);
+        using var response = await small.CreateStreamingClient().PostAsync(url, content);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("larger than the limit of 2048 bytes", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

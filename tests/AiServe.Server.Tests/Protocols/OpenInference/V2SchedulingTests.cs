@@ -90,7 +90,7 @@ public sealed class V2SchedulingTests : IDisposable
         content.Headers.Add("X-Request-Timeout", "50");
 
         // The rest of the body never comes: only the deadline can end the request (the bound only stops a hang).
-        using var response = await Streaming(factory).PostAsync(url, content).WaitAsync(TimeSpan.FromSeconds(30));
+        using var response = await factory.CreateStreamingClient().PostAsync(url, content).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Contains("deadline of 50 ms passed while its body was being read (model 'slow' version 1)",
@@ -109,7 +109,7 @@ public sealed class V2SchedulingTests : IDisposable
         var timers = time.TimersCreated;
         using var content = new StalledContent(Request);
         content.Headers.Add("X-Request-Timeout", "50");
-        var answer = Streaming(factory).PostAsync("/v2/models/slow/infer", content);
+        var answer = factory.CreateStreamingClient().PostAsync("/v2/models/slow/infer", content);
 
         await WaitUntil(() => time.TimersCreated > timers); // the body's read is watching the deadline
         time.Advance(TimeSpan.FromMilliseconds(30));        // the body arrives slowly, within the deadline
@@ -277,12 +277,6 @@ public sealed class V2SchedulingTests : IDisposable
         _backend.Loaded.ForEach(i => i.Gate = _gate);
         return (factory, client);
     }
-
-    /// <summary>
-    /// A client that streams request bodies to the server as they are written (the factory's default client buffers
-    /// each body whole first, to be able to follow redirects).
-    /// </summary>
-    private static HttpClient Streaming(AiServeFactory factory) => factory.Server.CreateClient();
 
     private static async Task WaitUntil(Func<bool> condition)
     {
