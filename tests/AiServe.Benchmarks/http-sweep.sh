@@ -6,6 +6,9 @@
 #   bash tests/AiServe.Benchmarks/http-sweep.sh [OUT_DIR] [DURATION_S] [WARMUP_S] [CONCURRENCY] [MODELS]
 # MODELS: a space-separated subset of "iris fashion-mnist wide wide-xl" (default the first three). wide-xl's
 # model.onnx (71 MB) is not committed: this script makes it with tests/fixtures/repos/perf/make.py when it is missing.
+# First, before any server starts, the in-process yardstick: ONNX Runtime runs of the same models at batch 1, 8 and 32
+# with 1 and 2 callers (BenchmarkDotNet's OnnxRunBenchmarks, short job, about 45 s a model; ONNXRUN=0 skips it),
+# into OUT_DIR/onnxrun. At the end the tables and the targets' ratios (sweep-tables.py) into OUT_DIR/tables.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}; MODELS=${5:-iris fashion-mnist wide}
@@ -24,6 +27,12 @@ done
 dotnet build src/AiServe.Server -c Release -v q -nologo >/dev/null
 dotnet build src/AiServe.Bench -c Release -v q -nologo >/dev/null
 dotnet build tests/AiServe.Benchmarks -c Release -v q -nologo >/dev/null
+
+if [[ ${ONNXRUN:-1} != 0 ]]; then
+  AISERVE_ONNXRUN_MODELS="$MODELS" dotnet tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll \
+    --filter '*OnnxRun*' --job short --exporters json --artifacts "$OUT/onnxrun" >"$OUT/onnxrun.log" 2>&1
+  grep -E '^\|' "$OUT/onnxrun.log"
+fi
 
 pids=()
 # shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
@@ -59,8 +68,10 @@ for m in $MODELS; do
   bench "$m-b1-on-binary"    18481 "$m" rest-binary 1
   bench "$m-b1-off-binary"   18482 "$m" rest-binary 1
 done
-[[ " $MODELS " == *" fashion-mnist "* ]] || exit 0
-bench "fashion-mnist-b8-ceiling-json" 18483 fashion-mnist rest-json 8
-bench "fashion-mnist-b8-on-json"      18481 fashion-mnist rest-json 8
-bench "fashion-mnist-b8-off-json"     18482 fashion-mnist rest-json 8
-bench "fashion-mnist-b8-on-binary"    18481 fashion-mnist rest-binary 8
+if [[ " $MODELS " == *" fashion-mnist "* ]]; then
+  bench "fashion-mnist-b8-ceiling-json" 18483 fashion-mnist rest-json 8
+  bench "fashion-mnist-b8-on-json"      18481 fashion-mnist rest-json 8
+  bench "fashion-mnist-b8-off-json"     18482 fashion-mnist rest-json 8
+  bench "fashion-mnist-b8-on-binary"    18481 fashion-mnist rest-binary 8
+fi
+python3 tests/AiServe.Benchmarks/sweep-tables.py "$OUT" "$(basename "$OUT")" | tee "$OUT/tables.md"
