@@ -8,7 +8,8 @@
 # model.onnx (71 MB) is not committed: this script makes it with tests/fixtures/repos/perf/make.py when it is missing.
 # First, before any server starts, the in-process yardstick: ONNX Runtime runs of the same models at batch 1, 8 and 32
 # with 1 and 2 callers (BenchmarkDotNet's OnnxRunBenchmarks, short job, about 45 s a model; ONNXRUN=0 skips it),
-# into OUT_DIR/onnxrun. At the end the tables and the targets' ratios (sweep-tables.py) into OUT_DIR/tables.md.
+# into OUT_DIR/onnxrun. At the end the tables and the targets' ratios (sweep-tables.py; SWEEP_NAME heads them, by default
+# OUT_DIR's name) into OUT_DIR/tables.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-/tmp/aiserve-perf}; DUR=${2:-5}; WARM=${3:-2}; CONC=${4:-1,16,64}; MODELS=${5:-iris fashion-mnist wide}
@@ -74,4 +75,4 @@ if [[ " $MODELS " == *" fashion-mnist "* ]]; then
   bench "fashion-mnist-b8-off-json"     18482 fashion-mnist rest-json 8
   bench "fashion-mnist-b8-on-binary"    18481 fashion-mnist rest-binary 8
 fi
-python3 tests/AiServe.Benchmarks/sweep-tables.py "$OUT" "$(basename "$OUT")" | tee "$OUT/tables.md"
+python3 tests/AiServe.Benchmarks/sweep-tables.py "$OUT" "${SWEEP_NAME:-$(basename "$OUT")}" | tee "$OUT/tables.md"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The tables of docs/PERFORMANCE.md from one run of http-sweep.sh, and the ratios of issue 3's targets.
 
-    python3 tests/AiServe.Benchmarks/sweep-tables.py OUT_DIR SWEEP_NAME
+    python3 tests/AiServe.Benchmarks/sweep-tables.py OUT_DIR NAME   (NAME heads each table: "#### iris, NAME")
 
 OUT_DIR is http-sweep.sh's output folder: aiserve-bench's JSON per step (MODEL-bBATCH-SERVER-PROTOCOL.json) and, when
 the sweep ran the in-process yardstick, BenchmarkDotNet's JSON report under OUT_DIR/onnxrun/results. Only the standard
@@ -84,7 +84,7 @@ def main():
     runs = onnx_runs(out)
     models = [m for m in ("iris", "fashion-mnist", "wide", "wide-xl") if steps(out, m, 1, "on-json")]
     for model in models:
-        print(f"#### {model}, sweep {name}\n")
+        print(f"#### {model}, {name}\n")
         onnx_table(runs, model)
         for batch in (1, 8):
             present = [(k, label, steps(out, model, batch, k)) for k, label in ROWS]
