@@ -13,9 +13,6 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string> { ["--
 // Configure Kestrel: port 8080 unless URLs are configured; body limit from AiServe:Limits
 builder.AddAiServeKestrel();
 
-// Configure the thread pool: model runs hold a pool thread each, so keep spare workers (AiServe:ThreadPool)
-builder.AddAiServeThreadPool();
-
 // Configure logging (Serilog)
 builder.AddAiServeLogging();
 
