@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace AiServe.Server.Hosting;
 
 /// <summary>Server settings, section <c>AiServe</c> of configuration (appsettings.json, AiServe__X__Y environment variables, command line).</summary>
-public sealed class AiServeOptions
+public sealed class AiServeOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "AiServe";
@@ -16,6 +16,24 @@ public sealed class AiServeOptions
 
     /// <summary>Graceful shutdown.</summary>
     public ShutdownOptions Shutdown { get; set; } = new();
+
+    /// <summary>
+    /// The ranges of the sections' settings: data-annotation validation checks the attributes of this class's own
+    /// properties only, not those of the objects they hold.
+    /// </summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, section) in new (string, object)[] { (nameof(Repository), Repository), (nameof(Limits), Limits), (nameof(Shutdown), Shutdown) })
+        {
+            var results = new List<ValidationResult>();
+            Validator.TryValidateObject(section, new ValidationContext(section), results, validateAllProperties: true);
+            foreach (var result in results)
+            {
+                var members = result.MemberNames.Select(member => $"{SectionName}:{name}:{member}").ToArray();
+                yield return new ValidationResult($"{string.Join(", ", members)}: {result.ErrorMessage}", members);
+            }
+        }
+    }
 }
 
 /// <summary>What happens on SIGTERM: drain, then stop.</summary>
@@ -25,11 +43,11 @@ public sealed class ShutdownOptions
     /// Seconds between turning readiness to 503 and refusing new requests, so that load balancers notice first
     /// and no client is cut off (default 5).
     /// </summary>
-    [Range(0, 3600)]
+    [Range(0.0, 3600.0)]
     public double DrainDelaySeconds { get; set; } = 5;
 
     /// <summary>The most seconds to wait for requests in flight and in queues to finish before stopping (default 30).</summary>
-    [Range(0, 3600)]
+    [Range(0.0, 3600.0)]
     public double DrainTimeoutSeconds { get; set; } = 30;
 }
 
@@ -44,7 +62,7 @@ public sealed class RepositoryOptions
     public string Path { get; set; } = "models";
 
     /// <summary>How often the repository is scanned for changes; 0 turns polling off.</summary>
-    [Range(0, 86400)]
+    [Range(0.0, 86400.0)]
     public double PollIntervalSeconds { get; set; } = 5;
 }
 

@@ -1,0 +1,35 @@
+using AiServe.Tests.Common;
+using Microsoft.AspNetCore.Hosting;
+
+namespace AiServe.Server.Tests.Hosting;
+
+/// <summary>Out-of-range server settings stop the server at start with a message that names them, instead of failing later (a negative drain delay used to throw only at SIGTERM).</summary>
+public class SettingsValidationTests
+{
+    [Theory]
+    [InlineData("AiServe:Shutdown:DrainDelaySeconds", "-5")]
+    [InlineData("AiServe:Shutdown:DrainDelaySeconds", "NaN")]
+    [InlineData("AiServe:Shutdown:DrainTimeoutSeconds", "4000")]
+    [InlineData("AiServe:Repository:PollIntervalSeconds", "-3")]
+    [InlineData("AiServe:Limits:MaxRequestBodyBytes", "5")]
+    public void Start_SettingOutOfRange_FailsNamingTheSetting(string key, string value)
+    {
+        using var factory = new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.True(error.ToString().Contains(key), error.ToString());
+        Assert.Contains("must be between", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("AiServe:Shutdown:DrainDelaySeconds", "0")]
+    [InlineData("AiServe:Shutdown:DrainTimeoutSeconds", "3600")]
+    [InlineData("AiServe:Repository:PollIntervalSeconds", "0")]
+    [InlineData("AiServe:Limits:MaxRequestBodyBytes", "1024")]
+    public async Task Start_SettingAtItsBound_Serves(string key, string value)
+    {
+        using var factory = new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
+        using var client = factory.CreateClient();
+        using var response = await client.GetAsync("/v2/health/live");
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+}
