@@ -11,3 +11,30 @@ stop_servers() {
   done
   return 0
 }
+
+# start_variant OUT_DIR NAME PORT REPO [ENV=VALUE ...]: starts one server of a side-by-side script in the background
+# (its PID in $!; standard output, the request log, dropped; standard error to OUT_DIR/NAME.err). By NAME: "ceiling*"
+# the bare-Kestrel ceiling of this tree, "baseceiling*" the one in BASE_CEILING_DLL, "base*" the server in BASE_DLL
+# (another build, e.g. of a git worktree), anything else this tree's Release build of the server.
+start_variant() {
+  local out=$1 name=$2 port=$3 repo=$4
+  shift 4
+  local dll
+  case $name in
+    ceiling*) dll=tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll ;;
+    baseceiling*) dll=$BASE_CEILING_DLL ;;
+    base*) dll=$BASE_DLL ;;
+    *) dll=src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll ;;
+  esac
+  local mode=()
+  [[ $name == ceiling* || $name == baseceiling* ]] && mode=(ceiling)
+  env "$@" dotnet "$dll" "${mode[@]}" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$out/$name.err" &
+}
+
+# wait_ready PORT...: waits (up to a minute each) until every server on these ports answers ready.
+wait_ready() {
+  local p
+  for p in "$@"; do
+    for _ in $(seq 120); do curl -sf "http://127.0.0.1:$p/v2/health/ready" >/dev/null && break; sleep 0.5; done
+  done
+}

@@ -13,25 +13,18 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=$1; ROUNDS=$2; MODEL=$3; CONC=$4; shift 4
 BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
-SERVER=src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll
-CEILING=tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll
 mkdir -p "$OUT"
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
 port=${FIRST_PORT:-18750}; names=(); ports=(); pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 for spec in "$@"; do
   name=${spec%%=*}; rest=${spec#*=}; repo=${rest%%|*}; envs=()
   [[ $rest == *"|"* ]] && read -r -a envs <<<"${rest#*|}"
-  case $name in
-    ceiling*) env "${envs[@]}" dotnet "$CEILING" ceiling --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
-    baseceiling*) env "${envs[@]}" dotnet "$BASE_CEILING_DLL" ceiling --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
-    base*) env "${envs[@]}" dotnet "$BASE_DLL" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
-    *) env "${envs[@]}" dotnet "$SERVER" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$OUT/$name.err" & ;;
-  esac
+  start_variant "$OUT" "$name" "$port" "$repo" "${envs[@]}"
   pids+=($!); names+=("$name"); ports+=("$port"); port=$((port + 1))
 done
-for p in "${ports[@]}"; do
-  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$p/v2/health/ready" >/dev/null && break; sleep 0.5; done
-done
+wait_ready "${ports[@]}"
 # Warm every server up (JIT, ONNX Runtime's first runs) before any round counts.
 for p in "${ports[@]}"; do "$BENCH" --url "http://127.0.0.1:$p" --model "$MODEL" --concurrency 16 --duration 3 --warmup 1 >/dev/null; done
 for r in $(seq "$ROUNDS"); do

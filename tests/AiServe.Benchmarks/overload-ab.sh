@@ -13,26 +13,21 @@ cd "$(dirname "$0")/../.."
 OUT=$1; ROUNDS=$2; shift 2
 LOAD=${LOAD:---request-rate 8000 --max-outstanding 256}
 BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
-SERVER=src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll
-CEILING=tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll
 REPO=$OUT/repo-queue
 mkdir -p "$OUT"; rm -rf "$REPO"; mkdir -p "$REPO"
 cp -r tests/fixtures/repos/perf/wide "$REPO"/
 python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"max_queue_size": 8}; json.dump(c, open(p,"w"), indent=2)' "$REPO/wide/model.json"
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
 port=${FIRST_PORT:-18790}; names=(); ports=(); pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 for spec in "$@"; do
   name=${spec%%|*}; envs=()
   [[ $spec == *"|"* ]] && read -r -a envs <<<"${spec#*|}"
-  case $name in
-    ceiling*) env "${envs[@]}" dotnet "$CEILING" ceiling --urls "http://127.0.0.1:$port" --models "$REPO" >/dev/null 2>"$OUT/$name.err" & ;;
-    *) env "${envs[@]}" dotnet "$SERVER" --urls "http://127.0.0.1:$port" --models "$REPO" >/dev/null 2>"$OUT/$name.err" & ;;
-  esac
+  start_variant "$OUT" "$name" "$port" "$REPO" "${envs[@]}"
   pids+=($!); names+=("$name"); ports+=("$port"); port=$((port + 1))
 done
-for p in "${ports[@]}"; do
-  for _ in $(seq 120); do curl -sf "http://127.0.0.1:$p/v2/health/ready" >/dev/null && break; sleep 0.5; done
-done
+wait_ready "${ports[@]}"
 for p in "${ports[@]}"; do "$BENCH" --url "http://127.0.0.1:$p" --model wide --concurrency 16 --duration 3 --warmup 1 >/dev/null; done
 n=${#names[@]}
 for r in $(seq "$ROUNDS"); do
