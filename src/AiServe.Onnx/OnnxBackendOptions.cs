@@ -12,7 +12,8 @@ public sealed class OnnxBackendOptions
 
     /// <summary>
     /// Threads of the shared pool; 0 means every core the process may use (<see cref="Environment.ProcessorCount"/>,
-    /// which .NET already limits to a container's CPU quota).
+    /// which .NET already limits to a container's CPU quota), and more than the cores counts as that many. Negative
+    /// values are refused at start.
     /// </summary>
     public int GlobalIntraOpThreads { get; set; }
 

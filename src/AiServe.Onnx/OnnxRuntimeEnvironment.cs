@@ -26,10 +26,9 @@ public static class OnnxRuntimeEnvironment
             }
 
             var creation = new EnvironmentCreationOptions { logId = "aiserve", logLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_WARNING };
-            var threads = 0;
-            if (options.UseGlobalThreadPools)
+            var threads = GlobalThreadsFor(options, Environment.ProcessorCount);
+            if (threads > 0)
             {
-                threads = options.GlobalIntraOpThreads > 0 ? options.GlobalIntraOpThreads : Environment.ProcessorCount;
                 creation.threadOptions = new OrtThreadingOptions
                 {
                     GlobalIntraOpNumThreads = threads,
@@ -41,5 +40,21 @@ public static class OnnxRuntimeEnvironment
             OrtEnv.CreateInstanceWithOptions(ref creation);
             Volatile.Write(ref _globalThreads, threads);
         }
+    }
+
+    /// <summary>
+    /// Threads of the global intra-op pool for these options on this many cores: 0 without global pools; otherwise
+    /// the configured count, one per core when it is 0, and never more than the cores (more never run at once, and
+    /// ONNX Runtime would try to start every one of a typo's hundred thousand before the server could answer).
+    /// </summary>
+    public static int GlobalThreadsFor(OnnxBackendOptions options, int processorCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.UseGlobalThreadPools)
+        {
+            return 0;
+        }
+
+        return options.GlobalIntraOpThreads > 0 ? Math.Min(options.GlobalIntraOpThreads, processorCount) : processorCount;
     }
 }

@@ -46,3 +46,20 @@ public sealed class OnnxRuntimeEnvironmentTests
 
     private static int ThreadCount() => Directory.GetDirectories("/proc/self/task").Length;
 }
+
+public sealed class GlobalThreadsForTests
+{
+    [Theory]
+    [InlineData(true, 0, 2, 2)]
+    [InlineData(true, 1, 2, 1)]
+    [InlineData(true, 2, 4, 2)]
+    [InlineData(true, 100_000, 2, 2)]
+    [InlineData(true, -3, 4, 4)]
+    [InlineData(false, 0, 2, 0)]
+    [InlineData(false, 8, 2, 0)]
+    public void GlobalThreadsFor_ConfiguredCountCappedAtTheCores_ZeroWithoutGlobalPools(bool global, int configured, int cores, int expected)
+    {
+        var options = new OnnxBackendOptions { UseGlobalThreadPools = global, GlobalIntraOpThreads = configured };
+        Assert.Equal(expected, OnnxRuntimeEnvironment.GlobalThreadsFor(options, cores));
+    }
+}

@@ -19,7 +19,10 @@ internal static class ModelServingExtensions
             .ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddOptions<OnnxBackendOptions>().BindConfiguration($"{AiServeOptions.SectionName}:Onnx");
+        services.AddOptions<OnnxBackendOptions>().BindConfiguration($"{AiServeOptions.SectionName}:Onnx")
+            .Validate(o => o.GlobalIntraOpThreads >= 0,
+                $"{AiServeOptions.SectionName}:Onnx:GlobalIntraOpThreads must be 0 (one thread per core) or more")
+            .ValidateOnStart();
         services.AddSingleton<IModelBackend>(sp => new OnnxModelBackend(sp.GetRequiredService<IOptions<OnnxBackendOptions>>().Value));
         services.AddSingleton<IModelSource>(sp =>
             new FileSystemModelSource(RepositoryPath.Resolve(sp.GetRequiredService<IOptions<AiServeOptions>>().Value.Repository.Path)));
