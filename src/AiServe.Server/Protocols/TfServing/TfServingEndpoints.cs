@@ -148,9 +148,10 @@ internal static class TfServingEndpoints
     /// <c>{"results": [[[label, score], ...], ...]}</c>; regress answers <c>{"results": [value, ...]}</c>.
     /// </summary>
     private static Task ClassifyOrRegress(HttpContext http, string model, string method, InferenceServices services) =>
-        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services, model, (services, method, model), static async (http, state, call) =>
+        InferenceHttp.HandleAsync(http, TfServingErrors.StatusCode, services, model, (services, method), static async (http, state, call) =>
         {
-            var (services, method, model) = state;
+            var (services, method) = state;
+            var model = call.Version.ModelName;
             var aborted = call.Aborted;
             using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, call.BodyRead);
             using var document = ParseJson(body.Memory);
