@@ -1,5 +1,6 @@
 using AiServe.Tests.Common;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace AiServe.Server.Tests.Hosting;
 
@@ -15,10 +16,10 @@ public class SettingsValidationTests
     [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "-1")]
     public void Start_SettingOutOfRange_FailsNamingTheSetting(string key, string value)
     {
-        using var factory = new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
-        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
-        Assert.True(error.ToString().Contains(key), error.ToString());
-        Assert.Contains("must be", error.ToString());
+        using var factory = ServerWith(key, value);
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient()).ToString();
+        Assert.Contains(key, error);
+        Assert.Contains("must be", error);
     }
 
     [Theory]
@@ -29,9 +30,13 @@ public class SettingsValidationTests
     [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "0")]
     public async Task Start_SettingAtItsBound_Serves(string key, string value)
     {
-        using var factory = new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
+        using var factory = ServerWith(key, value);
         using var client = factory.CreateClient();
         using var response = await client.GetAsync("/v2/health/live");
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
+
+    /// <summary>The server over a small repository with one setting given.</summary>
+    private static WebApplicationFactory<Program> ServerWith(string key, string value) =>
+        new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
 }
