@@ -44,8 +44,8 @@ public static class OnnxRuntimeEnvironment
 
     /// <summary>
     /// Threads of the global intra-op pool for these options on this many cores: 0 without global pools; otherwise
-    /// the configured count, one per core when it is 0, and never more than the cores (more never run at once, and
-    /// ONNX Runtime would try to start every one of a typo's hundred thousand before the server could answer).
+    /// the configured count, one per core when it is 0, and never more than the cores (the rule of a model's own pool,
+    /// see <see cref="OnnxModelBackend"/>).
     /// </summary>
     public static int GlobalThreadsFor(OnnxBackendOptions options, int processorCount)
     {
