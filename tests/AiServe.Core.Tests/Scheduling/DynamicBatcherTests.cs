@@ -314,7 +314,7 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
 
         var other = Schedule(batcher, Tensor.FromValues("x", TensorDataType.Fp32, [1, 3], new[] { 1f, 2f, 3f }.AsSpan()));
         var more = Enumerable.Range(1, 2).Select(i => Schedule(batcher, Rows(1, i * 10f))).ToArray();
-        await WaitUntil(() => _time.TimersCreated > 1); // 4 rows queued wake it; 3 mergeable are not a batch of 4
+        Assert.True(await Eventually.TrueAsync(() => _time.TimersCreated > 1)); // 4 rows queued wake it; 3 mergeable are not a batch of 4
 
         Assert.Empty(_instance.BatchRows);
         var last = Schedule(batcher, Rows(1, 30f));
@@ -646,19 +646,8 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
         _instance.OpenAll();
         var batcher = Create(Options(maxBatch: 8) with { MaxQueueDelay = TimeSpan.FromHours(1), PreferredBatchSizes = preferred });
         var task = Schedule(batcher, first, options);
-        await WaitUntil(() => _time.TimersCreated > 0);
+        Assert.True(await Eventually.TrueAsync(() => _time.TimersCreated > 0));
         return (batcher, task);
-    }
-
-    private static async Task WaitUntil(Func<bool> done)
-    {
-        // For a state the batcher's worker reaches on its own thread; the real-time bound only stops a hang.
-        for (var i = 0; i < 3000 && !done(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(done());
     }
 
     /// <summary>A model y = x + 1 whose runs wait at a gate until the test opens it.</summary>

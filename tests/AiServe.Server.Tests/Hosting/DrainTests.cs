@@ -34,7 +34,7 @@ public sealed class DrainTests : IDisposable
         var client = await factory.StartAsync();
         _backend.Loaded.ForEach(i => i.Gate = _gate);
         var inFlight = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
-        await WaitUntil(() => factory.Manager.InFlight == 1);
+        Assert.True(await Eventually.TrueAsync(() => factory.Manager.InFlight == 1));
         var drain = factory.Services.GetServices<IHostedService>().OfType<DrainService>().Single();
         var options = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AiServeOptions>>().Value;
         options.Shutdown.DrainDelaySeconds = 0.2;
@@ -43,7 +43,7 @@ public sealed class DrainTests : IDisposable
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await V2Http.GetAsync(client, "/v2/health/ready")).Status);
         Assert.Equal("draining", (await V2Http.GetAsync(client, "/health/ready")).Body.GetProperty("status").GetString());
-        await WaitUntil(() => factory.Manager.IsReady == false);
+        Assert.True(await Eventually.TrueAsync(() => factory.Manager.IsReady == false));
         // Until the drain delay ends, a request is still taken (this one is invalid: 400); afterwards it is refused.
         var refused = HttpStatusCode.BadRequest;
         for (var i = 0; i < 400 && refused == HttpStatusCode.BadRequest; i++)
@@ -129,15 +129,5 @@ public sealed class DrainTests : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 2000 && !condition(); i++)
-        {
-            await Task.Delay(5);
-        }
-
-        Assert.True(condition(), "the condition did not come true");
     }
 }

@@ -33,9 +33,9 @@ public sealed class V2SchedulingTests : IDisposable
         var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false, "max_queue_size": 1}}""");
         using var _ = factory;
         var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
-        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        Assert.True(await Eventually.TrueAsync(() => _backend.Loaded[0].Runs >= 2));
         var queued = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
-        await WaitUntil(() => factory.Manager.Resolve("slow").Scheduler!.QueuedRequests == 1);
+        Assert.True(await Eventually.TrueAsync(() => factory.Manager.Resolve("slow").Scheduler!.QueuedRequests == 1));
 
         using var content = new StringContent(Request);
         using var refused = await client.PostAsync("/v2/models/slow/infer", content);
@@ -105,17 +105,17 @@ public sealed class V2SchedulingTests : IDisposable
         var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false}}""", time);
         using var _ = factory;
         var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
-        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        Assert.True(await Eventually.TrueAsync(() => _backend.Loaded[0].Runs >= 2));
         var timers = time.TimersCreated;
         using var content = new StalledContent(Request);
         content.Headers.Add("X-Request-Timeout", "50");
         var answer = factory.CreateStreamingClient().PostAsync("/v2/models/slow/infer", content);
 
-        await WaitUntil(() => time.TimersCreated > timers); // the body's read is watching the deadline
+        Assert.True(await Eventually.TrueAsync(() => time.TimersCreated > timers)); // the body's read is watching the deadline
         time.Advance(TimeSpan.FromMilliseconds(30));        // the body arrives slowly, within the deadline
         content.Release();
         var scheduler = factory.Manager.Resolve("slow").Scheduler!;
-        await WaitUntil(() => scheduler.QueuedRequests == 1);
+        Assert.True(await Eventually.TrueAsync(() => scheduler.QueuedRequests == 1));
         time.Advance(TimeSpan.FromMilliseconds(25));        // 55 ms since it arrived, 25 ms since it was queued
         using var response = await answer.WaitAsync(TimeSpan.FromSeconds(30));
 
@@ -154,7 +154,7 @@ public sealed class V2SchedulingTests : IDisposable
         }
 
         var answer = client.PostAsync("/v2/models/slow/infer", content);
-        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        Assert.True(await Eventually.TrueAsync(() => _backend.Loaded[0].Runs >= 2));
         _gate.Set();
         using var response = await answer;
 
@@ -243,16 +243,16 @@ public sealed class V2SchedulingTests : IDisposable
         var (factory, client) = await StartAsync("""{"max_batch_size": 4, "dynamic_batching": {"enabled": false}}""");
         using var _ = factory;
         var running = V2Http.PostJsonAsync(client, "/v2/models/slow/infer", Request);
-        await WaitUntil(() => _backend.Loaded[0].Runs >= 2);
+        Assert.True(await Eventually.TrueAsync(() => _backend.Loaded[0].Runs >= 2));
         using var cts = new CancellationTokenSource();
         using var content = new StringContent(Request);
         var abandoned = client.PostAsync("/v2/models/slow/infer", content, cts.Token);
         var scheduler = factory.Manager.Resolve("slow").Scheduler!;
-        await WaitUntil(() => scheduler.QueuedRequests == 1);
+        Assert.True(await Eventually.TrueAsync(() => scheduler.QueuedRequests == 1));
 
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
-        await WaitUntil(() => scheduler.QueuedRequests == 0);
+        Assert.True(await Eventually.TrueAsync(() => scheduler.QueuedRequests == 0));
         _gate.Set();
         await running;
 
@@ -276,16 +276,6 @@ public sealed class V2SchedulingTests : IDisposable
         // Warm-up has run; from now on every run waits at the gate.
         _backend.Loaded.ForEach(i => i.Gate = _gate);
         return (factory, client);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        for (var i = 0; i < 2000 && !condition(); i++)
-        {
-            await Task.Delay(5);
-        }
-
-        Assert.True(condition(), "the condition did not come true");
     }
 
     /// <summary>A JSON body sent in two parts: the first half at once, the rest only after <see cref="Release"/>.</summary>
