@@ -121,7 +121,9 @@ public sealed class ModelVersion
     /// <exception cref="InferenceException">InvalidArgument when the version has no pipeline or a record does not fit it.</exception>
     public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictAsync(IReadOnlyList<System.Text.Json.JsonElement> records, ScheduleOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(records);
         var pipeline = RequirePipeline();
+        CheckRecordCount(records.Count);
         IReadOnlyList<Tensor> tensors;
         try
         {
@@ -139,8 +141,25 @@ public sealed class ModelVersion
     /// <exception cref="InferenceException">InvalidArgument without a pipeline, or when it is not an image pipeline.</exception>
     public Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> PredictImagesAsync(IReadOnlyList<ReadOnlyMemory<byte>> images, ScheduleOptions options, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(images);
         var pipeline = RequirePipeline();
+        CheckRecordCount(images.Count);
         return RunPipelineAsync(pipeline, pipeline.PreprocessImages(images), [], options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Refuses a pipeline request of more records (or images) than the model takes in one request, its
+    /// <c>max_batch_size</c> (each record is a row of the batch), before any of them costs a decode or a copy. A model
+    /// without a batch dimension (0) has no such bound here: its pipeline bounds what a record expands to.
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument when <paramref name="count"/> is above max_batch_size.</exception>
+    public void CheckRecordCount(int count)
+    {
+        if (Config?.MaxBatchSize is > 0 and var max && count > max)
+        {
+            throw new InferenceException(InferenceErrorCode.InvalidArgument,
+                $"the request has {count} records, more than the max_batch_size {max} of model '{ModelName}' version {Version}; send at most {max} per request");
+        }
     }
 
     private async Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> RunPipelineAsync(

@@ -122,6 +122,9 @@ internal sealed record RecommenderPipelineConfig
     public string? Rated { get; init; }
     public string? Popular { get; init; }
     public string ColdStart { get; init; } = "error";
+
+    /// <summary>The most rows one request may come to (a pair is one, a top-k record one per item, a cold start its k).</summary>
+    public int MaxRows { get; init; } = 65_536;
     public PostprocessConfig? Postprocess { get; init; }
 }
 

@@ -33,6 +33,11 @@ internal sealed class RecommenderPipeline : IPipeline
         _items = PipelineLoader.ReadLines(versionDirectory, "items", config.Items);
         _userIndex = Index(_users, "users");
         _itemIndex = Index(_items, "items");
+        if (config.MaxRows < 1)
+        {
+            throw PipelineLoader.Invalid("max_rows", $"must be at least 1, found {config.MaxRows}");
+        }
+
         if (config.ColdStart is not ("popular" or "error"))
         {
             throw PipelineLoader.Invalid("cold_start", $"'{config.ColdStart}' is not supported; use popular or error");
@@ -184,8 +189,15 @@ internal sealed class RecommenderPipeline : IPipeline
     private Request[] Parse(IReadOnlyList<JsonElement> records)
     {
         var requests = new Request[records.Count];
+        long rows = 0;
         for (var r = 0; r < records.Count; r++)
         {
+            // Bounded before anything grows with it: a top-k record costs a row per item, its answer up to k objects.
+            if (rows > _config.MaxRows)
+            {
+                throw TooManyRows(rows);
+            }
+
             var record = records[r];
             RecordFields.RequireObject(record, r, "{\"user\", \"item\"} or {\"user\", \"k\"}");
             var userId = Id(record, r, "user") ?? throw PipelineErrors.Field(r, "user", "is required");
@@ -200,14 +212,16 @@ internal sealed class RecommenderPipeline : IPipeline
 
                 var item = _itemIndex.TryGetValue(itemId, out var i) ? i : throw PipelineErrors.Field(r, "item", $"is '{itemId}', which the model does not know");
                 requests[r] = new Request(userId, user, item, 1, false);
+                rows++;
                 continue;
             }
 
             var k = _defaultK;
             if (record.TryGetProperty("k", out var kValue) && kValue.ValueKind != JsonValueKind.Null)
             {
-                k = kValue.ValueKind == JsonValueKind.Number && kValue.TryGetInt32(out var parsed) && parsed >= 1
-                    ? Math.Min(parsed, _items.Length)
+                // A whole number written as 2.0 or 1e2 is one too (JSON Schema's "integer" takes it).
+                k = kValue.ValueKind == JsonValueKind.Number && kValue.TryGetDouble(out var parsed) && double.IsFinite(parsed) && parsed >= 1 && Math.Floor(parsed) == parsed
+                    ? (int)Math.Min(parsed, _items.Length)
                     : throw PipelineErrors.Field(r, "k", $"must be a whole number >= 1, found {PipelineErrors.Describe(kValue)}");
             }
 
@@ -225,10 +239,14 @@ internal sealed class RecommenderPipeline : IPipeline
             }
 
             requests[r] = new Request(userId, user, null, k, exclude);
+            rows += user is null ? k : _items.Length;
         }
 
-        return requests;
+        return rows > _config.MaxRows ? throw TooManyRows(rows) : requests;
     }
+
+    private InferenceException TooManyRows(long rows) => new(InferenceErrorCode.InvalidArgument,
+        $"the records come to at least {rows} rows, more than the {_config.MaxRows} one request may have (max_rows: a pair is 1 row, a top-k record scores all {_items.Length} items, a cold start lists its k); send fewer records per request");
 
     private static string? Id(JsonElement record, int index, string field)
     {

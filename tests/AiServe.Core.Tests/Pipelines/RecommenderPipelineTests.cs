@@ -5,9 +5,9 @@ namespace AiServe.Core.Tests.Pipelines;
 
 public sealed class RecommenderPipelineTests
 {
-    private static IPipeline Recommender(string coldStart = "popular") => TempPipeline.Load($$$"""
+    private static IPipeline Recommender(string coldStart = "popular", int maxRows = 65_536) => TempPipeline.Load($$$"""
         {"kind": "recommender", "users": "users.txt", "items": "items.txt", "rated": "rated.json", "popular": "popular.txt",
-         "cold_start": "{{{coldStart}}}", "postprocess": {"type": "recommendation", "output": "rating", "top_k": 2, "min_rating": 1, "max_rating": 5}}
+         "cold_start": "{{{coldStart}}}", "max_rows": {{{maxRows}}}, "postprocess": {"type": "recommendation", "output": "rating", "top_k": 2, "min_rating": 1, "max_rating": 5}}
         """,
         ("users.txt", "u1\nu2\n"), ("items.txt", "a\nb\nc\nd\n"), ("rated.json", """{"u1": ["b"]}"""), ("popular.txt", "d\nc\na\nb\n"));
 
@@ -46,6 +46,53 @@ public sealed class RecommenderPipelineTests
 
         Assert.Equal([0L, 0, 0, 0], rows[0].AsSpan<long>().ToArray());
         Assert.Equal(expected, answer["items"]!.AsArray().Select(n => n!["item"]!.GetValue<string>()));
+    }
+
+    [Theory]
+    [InlineData("""{"user": "u1"}""", 4, 2)] // a top-k record scores all 4 items
+    [InlineData("""{"user": "stranger", "k": 3}""", 5, 2)] // a cold start counts its k
+    [InlineData("""{"user": "u1", "item": "a"}""", 5, 6)] // a pair is one row
+    public void Preprocess_MoreRowsThanMaxRows_RefusedNamingTheBound(string recordJson, int maxRows, int records)
+    {
+        var pipeline = Recommender(maxRows: maxRows);
+        var many = Enumerable.Repeat(TempPipeline.Record(recordJson), records).ToArray();
+
+        var ex = Assert.Throws<InferenceException>(() => pipeline.Preprocess(many));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, ex.Code);
+        Assert.Contains($"more than the {maxRows} one request may have", ex.Message, StringComparison.Ordinal);
+        pipeline.Preprocess(many[..^1]); // one record fewer fits
+    }
+
+    [Fact]
+    public void Load_MaxRowsBelowOne_NamesTheField()
+    {
+        var ex = Assert.ThrowsAny<Exception>(() => Recommender(maxRows: 0));
+
+        Assert.Contains("max_rows", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("2.0")]
+    [InlineData("2e0")]
+    public void Postprocess_KWrittenAsWholeDecimal_Taken(string k)
+    {
+        var record = TempPipeline.Record($$"""{"user": "stranger", "k": {{k}}}""");
+
+        var answer = Assert.Single(Recommender().Postprocess([], [record]));
+
+        Assert.Equal(2, answer["items"]!.AsArray().Count);
+    }
+
+    [Theory]
+    [InlineData("2.5")]
+    [InlineData("1e400")]
+    [InlineData("0")]
+    public void Preprocess_KNotAWholeNumberAtLeastOne_Refused(string k)
+    {
+        var ex = Assert.Throws<InferenceException>(() => Recommender().Preprocess([TempPipeline.Record($$"""{"user": "u1", "k": {{k}}}""")]));
+
+        Assert.Contains("field 'k' must be a whole number >= 1", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

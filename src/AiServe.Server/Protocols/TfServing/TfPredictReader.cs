@@ -27,6 +27,20 @@ internal static class TfPredictReader
         }
     }
 
+    /// <summary>
+    /// Refuses a <c>signature_name</c> other than the one signature AiServe serves (absent, null, "" and
+    /// <c>serving_default</c> name it), as TF Serving refuses a name its model does not have.
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument for another name or a name that is not a string.</exception>
+    public static void CheckSignatureName(JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("signature_name", out var name) && name.ValueKind != JsonValueKind.Null
+            && (name.ValueKind != JsonValueKind.String || (name.GetString() is not ("" or DefaultSignature))))
+        {
+            throw Invalid($"unknown signature_name {name.GetRawText()}; the model has only \"{DefaultSignature}\"");
+        }
+    }
+
     private static (InferenceRequest Request, bool Columnar) ReadBody(JsonElement root, ModelSignature signature)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -34,12 +48,7 @@ internal static class TfPredictReader
             throw Invalid("the request body must be a JSON object with 'instances' or 'inputs'");
         }
 
-        if (root.TryGetProperty("signature_name", out var name) && name.ValueKind != JsonValueKind.Null
-            && (name.ValueKind != JsonValueKind.String || (name.GetString() is not ("" or DefaultSignature))))
-        {
-            throw Invalid($"unknown signature_name {name.GetRawText()}; the model has only \"{DefaultSignature}\"");
-        }
-
+        CheckSignatureName(root);
         var hasInstances = root.TryGetProperty("instances", out var instances);
         var hasInputs = root.TryGetProperty("inputs", out var inputs);
         if (hasInstances == hasInputs)

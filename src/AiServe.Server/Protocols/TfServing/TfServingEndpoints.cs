@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -131,6 +132,7 @@ internal static class TfServingEndpoints
             if (served.Pipeline is not null && document.RootElement.ValueKind == JsonValueKind.Object
                 && document.RootElement.TryGetProperty("instances", out var instances) && !document.RootElement.TryGetProperty("inputs", out _))
             {
+                TfPredictReader.CheckSignatureName(document.RootElement);
                 var list = RecordList(instances, "instances");
                 var friendly = await served.PredictAsync(list, call.Schedule(), aborted);
                 await WriteJsonAsync(http.Response, w => WriteArray(w, "predictions"u8, friendly), aborted);
@@ -161,10 +163,14 @@ internal static class TfServingEndpoints
                 throw new InferenceException(InferenceErrorCode.InvalidArgument, $"a :{method} request needs 'examples': a list of records");
             }
 
+            TfPredictReader.CheckSignatureName(root);
             var records = RecordList(examples, "examples");
-            if (root.TryGetProperty("context", out var context) && context.ValueKind == JsonValueKind.Object)
+
+            // Before the context is copied into every example.
+            call.Version.CheckRecordCount(records.Count);
+            if (root.TryGetProperty("context", out var context) && context.ValueKind != JsonValueKind.Null)
             {
-                records = records.Select(r => WithContext(r, context)).ToList();
+                records = WithContext(records, context, services.MaxRequestBodyBytes);
             }
 
             var friendly = await call.Version.PredictAsync(records, call.Schedule(), aborted);
@@ -210,26 +216,70 @@ internal static class TfServingEndpoints
         return list.EnumerateArray().ToList();
     }
 
-    private static JsonElement WithContext(JsonElement example, JsonElement context)
+    /// <summary>
+    /// The examples with the context's fields filled in where an example lacks them. Each example is a copy that holds
+    /// the context, so the copies together may come to no more than the body limit: a request that could not have
+    /// been sent with the context written out in every example cannot grow to that size in the server.
+    /// </summary>
+    private static List<JsonElement> WithContext(List<JsonElement> examples, JsonElement context, long maxBytes)
     {
-        if (example.ValueKind != JsonValueKind.Object)
+        if (context.ValueKind != JsonValueKind.Object)
         {
-            return example;
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, $"'context' must be an object of fields shared by the examples, found {context.ValueKind.ToString().ToLowerInvariant()}");
+        }
+
+        long total = 0;
+        var contextBytes = context.GetRawText().Length;
+        foreach (var example in examples)
+        {
+            total += contextBytes + example.GetRawText().Length;
+            if (total > maxBytes)
+            {
+                throw new InferenceException(InferenceErrorCode.InvalidArgument,
+                    $"the examples with the 'context' copied into each come to more than the request body limit of {maxBytes} bytes; send a smaller context or fewer examples");
+            }
         }
 
         try
         {
-            var merged = JsonNode.Parse(context.GetRawText())!.AsObject();
-            foreach (var property in example.EnumerateObject())
+            var buffer = new ArrayBufferWriter<byte>();
+            var merged = new List<JsonElement>(examples.Count);
+            foreach (var example in examples)
             {
-                merged[property.Name] = JsonNode.Parse(property.Value.GetRawText());
+                merged.Add(example.ValueKind == JsonValueKind.Object ? Merge(example, context, buffer) : example);
             }
 
-            return JsonSerializer.SerializeToElement(merged);
+            return merged;
         }
         catch (Exception ex) when (RequestText.IsUnreadable(ex))
         {
             throw RequestText.Unreadable("an example or the 'context' holds a value that cannot be read", ex);
+        }
+
+        static JsonElement Merge(JsonElement example, JsonElement context, ArrayBufferWriter<byte> buffer)
+        {
+            buffer.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                writer.WriteStartObject();
+                foreach (var property in context.EnumerateObject())
+                {
+                    if (!example.TryGetProperty(property.Name, out _))
+                    {
+                        property.WriteTo(writer);
+                    }
+                }
+
+                foreach (var property in example.EnumerateObject())
+                {
+                    property.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            using var document = JsonDocument.Parse(buffer.WrittenMemory);
+            return document.RootElement.Clone();
         }
     }
 

@@ -244,4 +244,88 @@ public sealed class TfServingPipelineTests(BundledModelsFactory factory) : IClas
 
         Assert.Contains("field 'island'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Predict_MoreImagesThanMaxBatchSize_RefusedBeforeAnyIsDecoded()
+    {
+        var client = await factory.StartAsync();
+        using var form = new MultipartFormDataContent();
+        for (var i = 0; i < 65; i++)
+        {
+            // Not images at all: the count is refused first, so none of them is ever decoded.
+            var file = new ByteArrayContent([1, 2, 3]);
+            file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            form.Add(file, "image", $"{i}.png");
+        }
+
+        using var response = await client.PostAsync("/v1/models/fashion-mnist:predict", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("the request has 65 records, more than the max_batch_size 64", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/models/fashion-mnist:predict", """{"instances": [INSTANCES]}""", """{"b64": "AAAA"}""")]
+    [InlineData("/v1/models/penguins:classify", """{"examples": [INSTANCES]}""", """{"island": "Atlantis"}""")]
+    public async Task PipelineRecordsAboveMaxBatchSize_RefusedBeforeAnyIsPreprocessed(string url, string template, string record)
+    {
+        var client = await factory.StartAsync();
+        var json = template.Replace("INSTANCES", string.Join(",", Enumerable.Repeat(record, 65)), StringComparison.Ordinal);
+
+        var (status, body) = await V2Http.PostJsonAsync(client, url, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("the request has 65 records, more than the max_batch_size 64", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Classify_ContextCopiedPastTheBodyLimit_Returns400()
+    {
+        await using var small = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
+        var client = await small.StartAsync();
+        var pad = new string('x', 2_000);
+        var examples = string.Join(",", Enumerable.Repeat("""{"island": "Dream"}""", 60));
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:classify", $$"""{"context": {"pad": "{{pad}}"}, "examples": [{{examples}}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("with the 'context' copied into each come to more than the request body limit of 100000 bytes", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Classify_ContextFieldsFillOnlyWhatAnExampleLacks()
+    {
+        var client = await factory.StartAsync();
+        var record = PipelineFixture.Load("penguins").Records[0].GetRawText();
+
+        // The example's own island wins over the context's unknown one (which would be refused if it were used).
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:classify", $$"""{"context": {"island": "Atlantis"}, "examples": [{{record}}]}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+    }
+
+    [Theory]
+    [InlineData("/v1/models/penguins:classify", """{"context": 5, "examples": [{}]}""", "'context' must be an object")]
+    [InlineData("/v1/models/penguins:classify", """{"signature_name": "nope", "examples": [{}]}""", "unknown signature_name \"nope\"")]
+    [InlineData("/v1/models/penguins:predict", """{"signature_name": 123, "instances": [{}]}""", "unknown signature_name 123")]
+    public async Task PipelineRequest_BadContextOrSignatureName_Returns400(string url, string json, string message)
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, url, json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_PipelineSignatureNameServingDefault_Taken()
+    {
+        var client = await factory.StartAsync();
+        var record = PipelineFixture.Load("penguins").Records[0].GetRawText();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/penguins:predict", $$"""{"signature_name": "serving_default", "instances": [{{record}}]}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+    }
 }
