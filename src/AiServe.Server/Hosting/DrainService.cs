@@ -5,20 +5,30 @@ using Microsoft.Extensions.Options;
 namespace AiServe.Server.Hosting;
 
 /// <summary>
-/// Graceful shutdown. Registered after the web server, so the host stops it first: on SIGTERM readiness turns 503
-/// at once; after <see cref="ShutdownOptions.DrainDelaySeconds"/> new requests are refused; requests in flight and
-/// queued finish (bounded by <see cref="ShutdownOptions.DrainTimeoutSeconds"/>); then the web server stops and the
-/// container disposes the model manager, which unloads every session.
+/// Graceful shutdown, run while the host is stopping and before any hosted service stops (the web server included:
+/// <c>WebApplication</c> registers it after the application's services, so it would stop first and close the port
+/// if the drain ran in <c>StopAsync</c>). On SIGTERM readiness turns 503 at once, while requests are still served;
+/// after <see cref="ShutdownOptions.DrainDelaySeconds"/> new requests are refused; requests in flight and queued
+/// finish (bounded by <see cref="ShutdownOptions.DrainTimeoutSeconds"/>); then the web server stops and the container
+/// disposes the model manager, which unloads every session.
 /// </summary>
 internal sealed partial class DrainService(
     ModelManager manager,
     IOptions<AiServeOptions> options,
     TimeProvider timeProvider,
-    ILogger<DrainService> logger) : IHostedService
+    ILogger<DrainService> logger) : IHostedLifecycleService
 {
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         var shutdown = options.Value.Shutdown;
         manager.BeginDrain();

@@ -39,7 +39,7 @@ public sealed class DrainTests : IDisposable
         var options = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AiServeOptions>>().Value;
         options.Shutdown.DrainDelaySeconds = 0.2;
 
-        var stopping = drain.StopAsync(CancellationToken.None);
+        var stopping = drain.StoppingAsync(CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await V2Http.GetAsync(client, "/v2/health/ready")).Status);
         Assert.Equal("draining", (await V2Http.GetAsync(client, "/health/ready")).Body.GetProperty("status").GetString());
@@ -63,7 +63,7 @@ public sealed class DrainTests : IDisposable
     }
 
     [Fact]
-    public async Task Sigterm_RealProcess_DrainsAndExitsWithCodeZero()
+    public async Task Sigterm_RealProcess_ServesThroughTheDrainDelayThenExitsWithCodeZero()
     {
         var port = FreePort();
         var exe = Path.Combine(AppContext.BaseDirectory, "AiServe.Server.dll");
@@ -72,7 +72,7 @@ public sealed class DrainTests : IDisposable
             ArgumentList =
             {
                 exe, "--urls", $"http://127.0.0.1:{port}", "--models", TestPaths.DatatypesRepo,
-                "--AiServe:Shutdown:DrainDelaySeconds", "0.1", "--AiServe:Repository:PollIntervalSeconds", "0",
+                "--AiServe:Shutdown:DrainDelaySeconds", "2", "--AiServe:Repository:PollIntervalSeconds", "0",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -108,6 +108,17 @@ public sealed class DrainTests : IDisposable
             {
                 await kill.WaitForExitAsync();
             }
+
+            // During the drain delay the port stays open: readiness answers 503 and requests are still served.
+            var readiness = await client.GetAsync("/v2/health/ready");
+            for (var i = 0; i < 100 && readiness.StatusCode == HttpStatusCode.OK; i++)
+            {
+                await Task.Delay(10);
+                readiness = await client.GetAsync("/v2/health/ready");
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v2/models/identity")).StatusCode);
 
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync(timeout.Token);
