@@ -27,4 +27,6 @@ public static class EventIds
     public static readonly EventId Drained = new(1011, nameof(Drained));
     /// <summary>Folders of a model named by digits are not versions (a leading zero, 0, too large) and are not served.</summary>
     public static readonly EventId VersionFoldersIgnored = new(1012, nameof(VersionFoldersIgnored));
+    /// <summary>No version the policy selects loaded, so versions it no longer selects keep serving.</summary>
+    public static readonly EventId KeptServingOutsidePolicy = new(1013, nameof(KeptServingOutsidePolicy));
 }

@@ -274,12 +274,27 @@ public sealed class ModelManager : IDisposable
             }
         }
 
+        // Availability is kept, as TF Serving's availability-preserving policy keeps it: a version the policy no longer
+        // selects (a newer one appeared, or its folder went) stops serving only once a selected version is ready, so
+        // a new version folder that is still being copied, or that is broken, never takes a serving model down.
+        var anyReady = versions.Values.Any(v => v.State == ModelVersionState.Ready);
         foreach (var (number, old) in previousVersions)
         {
-            if (!versions.ContainsKey(number))
+            if (versions.ContainsKey(number))
             {
-                toUnload.Add(old);
+                continue;
             }
+
+            if (!anyReady && old.State == ModelVersionState.Ready)
+            {
+                var selected = wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(n => $"{n}: {versions[n].State.ToString().ToUpperInvariant()}"));
+                ModelManagerLog.KeptServingOutsidePolicy(_logger, entry.Name, selected, number);
+                old.SetReason($"kept serving until a version the policy selects is ready ({selected})");
+                versions[number] = old;
+                continue;
+            }
+
+            toUnload.Add(old);
         }
 
         // Each version keeps the config it was loaded with; labels and metadata follow the current model.json.

@@ -32,4 +32,8 @@ internal static partial class ModelManagerLog
     [LoggerMessage(EventName = nameof(EventIds.VersionFoldersIgnored), EventId = 1012, Level = LogLevel.Warning,
         Message = "Model {Model}: {Reason}; such folders are not served")]
     public static partial void VersionFoldersIgnored(ILogger logger, string model, string reason);
+
+    [LoggerMessage(EventName = nameof(EventIds.KeptServingOutsidePolicy), EventId = 1013, Level = LogLevel.Warning,
+        Message = "Model {Model}: no version the policy selects is ready ({Selected}), so version {Version} keeps serving until one is")]
+    public static partial void KeptServingOutsidePolicy(ILogger logger, string model, string selected, long version);
 }

@@ -279,6 +279,40 @@ public sealed class ModelManagerTests : IDisposable
         Assert.True(first.Disposed);
     }
 
+    [Theory]
+    [InlineData(false)] // the version folder is made, its file not yet copied
+    [InlineData(true)] // the file is there but does not load
+    public void Apply_NewVersionUnderLatestPolicyFails_OldKeepsServingUntilOneLoads(bool withFile)
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var first = _backend.Inner.Loaded.Single();
+        if (withFile)
+        {
+            WriteVersion("m", 2, "fail: truncated file");
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(_repo.Root, "m", "2"));
+        }
+
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 2).State);
+        Assert.Equal(ModelVersionState.Ready, Version("m", 1).State);
+        Assert.Contains("kept serving until a version the policy selects is ready (2: UNAVAILABLE)", Version("m", 1).Reason, StringComparison.Ordinal);
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
+        Assert.Equal(1, AcquiredVersion(_manager, "m", version: 1));
+        Assert.False(first.Disposed);
+
+        WriteVersion("m", 2);
+        Apply();
+
+        Assert.Equal([2L], _manager.Find("m")!.Versions.Keys);
+        Assert.Equal(2, AcquiredVersion(_manager, "m"));
+        Assert.True(first.Disposed);
+    }
+
     [Fact]
     public void Apply_VersionRemovedWhileLeased_DisposedOnlyAfterRelease()
     {
