@@ -22,8 +22,17 @@ internal sealed class RequestBody : IDisposable
     /// <summary>Reads the whole body, refusing one larger than <paramref name="maxBytes"/>.</summary>
     /// <exception cref="RequestTooLargeException">The body is larger than the limit.</exception>
     /// <exception cref="InferenceException">InvalidArgument when a compressed body does not decompress.</exception>
+    /// <exception cref="BadHttpRequestException">415 for a Content-Encoding that is not decoded.</exception>
     public static async ValueTask<RequestBody> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        // ASP.NET Core's decompression takes off the encodings it decodes (gzip, deflate, br); one left is unknown,
+        // and reading the bytes as they are would only turn it into a misleading JSON error (or a wrong tensor).
+        if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !string.Equals(encoding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BadHttpRequestException(
+                $"Content-Encoding '{encoding}' is not supported; send the body as is, or with gzip, deflate or br", StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var declared = request.ContentLength;
         if (declared > maxBytes)
         {
@@ -68,8 +77,9 @@ internal sealed class RequestBody : IDisposable
 
             return new RequestBody(buffer, length);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException || ex is InvalidOperationException && ex.TargetSite?.DeclaringType?.Assembly == typeof(System.IO.Compression.BrotliStream).Assembly)
         {
+            // (Brotli says so with an InvalidOperationException, gzip and deflate with an InvalidDataException.)
             // A compressed body (Content-Encoding) that does not decompress is the client's error. (ASP.NET Core's
             // decompression has taken the Content-Encoding header off the request by now.)
             ArrayPool<byte>.Shared.Return(buffer);

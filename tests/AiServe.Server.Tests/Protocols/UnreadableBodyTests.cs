@@ -81,6 +81,8 @@ public sealed class UnreadableBodyTests(BundledModelsFactory factory) : IClassFi
     [Theory]
     [InlineData("/v2/models/iris/infer", "gzip")]
     [InlineData("/v2/models/iris/infer", "deflate")]
+    [InlineData("/v2/models/iris/infer", "br")]
+    [InlineData("/v1/models/iris:predict", "br")]
     [InlineData("/v1/models/iris:predict", "gzip")]
     [InlineData("/v1/models/penguins:classify", "gzip")]
     [InlineData("/v1/models/fashion-mnist:predict", "gzip")]
@@ -96,6 +98,23 @@ public sealed class UnreadableBodyTests(BundledModelsFactory factory) : IClassFi
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
         Assert.Contains("the request body does not decompress (Content-Encoding)", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v2/models/iris/infer")]
+    [InlineData("/v1/models/iris:predict")]
+    public async Task Post_ContentEncodingNotDecoded_Returns415NamingIt(string url)
+    {
+        var client = await factory.StartAsync();
+        using var content = new ByteArrayContent("""{"instances": [[1, 2, 3, 4]]}"""u8.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("zstd");
+
+        using var response = await client.PostAsync(url, content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+        Assert.Contains("Content-Encoding 'zstd' is not supported", error, StringComparison.Ordinal);
     }
 
     private async Task<(HttpStatusCode Status, string Error)> PostAsync(string url, byte[] body)

@@ -455,10 +455,11 @@ internal static class V2RequestReader
         var count = TensorShape.ElementCount(shape);
         if (dataType != TensorDataType.Bytes)
         {
-            var expected = count * dataType.ElementSize();
-            if (bytes.Length != expected)
+            // Compared without multiplying first: a client's shape may claim more bytes than a long holds.
+            var size = dataType.ElementSize();
+            if (count > bytes.Length / size || count * size != bytes.Length)
             {
-                throw Invalid($"input '{name}' of shape [{TensorShape.Format(shape)}] and datatype {dataType.ToWireName()} needs {expected} bytes of binary data, got {bytes.Length}");
+                throw Invalid($"input '{name}' of shape [{TensorShape.Format(shape)}] and datatype {dataType.ToWireName()} needs {(decimal)count * size} bytes of binary data, got {bytes.Length}");
             }
 
             return Tensor.FromBytes(name, dataType, shape, bytes);

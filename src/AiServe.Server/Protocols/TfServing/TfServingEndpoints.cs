@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
@@ -228,11 +229,13 @@ internal static class TfServingEndpoints
             throw new InferenceException(InferenceErrorCode.InvalidArgument, $"'context' must be an object of fields shared by the examples, found {context.ValueKind.ToString().ToLowerInvariant()}");
         }
 
+        // Copied as raw bytes below, which would carry bytes that are not UTF-8 into the copies (as U+FFFD): refused
+        // here as reading them would refuse them.
         long total = 0;
-        var contextBytes = context.GetRawText().Length;
+        var contextBytes = Readable(JsonMarshal.GetRawUtf8Value(context)).Length;
         foreach (var example in examples)
         {
-            total += contextBytes + example.GetRawText().Length;
+            total += contextBytes + Readable(JsonMarshal.GetRawUtf8Value(example)).Length;
             if (total > maxBytes)
             {
                 throw new InferenceException(InferenceErrorCode.InvalidArgument,
@@ -255,6 +258,9 @@ internal static class TfServingEndpoints
         {
             throw RequestText.Unreadable("an example or the 'context' holds a value that cannot be read", ex);
         }
+
+        static ReadOnlySpan<byte> Readable(ReadOnlySpan<byte> json) => System.Text.Unicode.Utf8.IsValid(json) ? json
+            : throw new InferenceException(InferenceErrorCode.InvalidArgument, "an example or the 'context' holds a value that cannot be read: it is not valid UTF-8");
 
         static JsonElement Merge(JsonElement example, JsonElement context, ArrayBufferWriter<byte> buffer)
         {

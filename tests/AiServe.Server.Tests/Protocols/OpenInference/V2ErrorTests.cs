@@ -107,6 +107,10 @@ public sealed class V2ErrorTests(BundledModelsFactory factory) : IClassFixture<B
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "parameters": {"binary_data_size": 16}, "data": [1, 2, 3, 4]}]}""", new byte[16], null, "has both 'data' and parameters.binary_data_size" },
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "parameters": {"binary_data_size": -1}}]}""", new byte[16], null, "binary_data_size of input 'input' must be a non-negative integer" },
         { """{"inputs": []}""", new byte[16], 100000, "Inference-Header-Content-Length is 100000 but the body has only" },
+
+        // Element count x element size past a long: it wrapped to 0 (or to the 4 bytes given) and then threw (500).
+        { """{"inputs": [{"name": "input", "shape": [1152921504606846976, 4], "datatype": "FP32", "parameters": {"binary_data_size": 0}}]}""", [], null, "needs 18446744073709551616 bytes of binary data, got 0" },
+        { """{"inputs": [{"name": "input", "shape": [4611686018427387905, 1], "datatype": "FP32", "parameters": {"binary_data_size": 4}}]}""", new byte[4], null, "needs 18446744073709551620 bytes of binary data, got 4" },
     };
 
     [Theory]
