@@ -417,7 +417,7 @@ public static class TensorJson
                     BinaryPrimitives.WriteUInt64LittleEndian(dest, u64);
                     break;
                 case TensorDataType.Fp16 or TensorDataType.Bf16 or TensorDataType.Fp32 or TensorDataType.Fp64:
-                    var real = Real(ref r, name);
+                    var real = Real(ref r, name, type);
                     if (!TryWriteReal(real, type, dest))
                     {
                         throw Invalid($"input '{name}': {real.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} is out of range for {type.ToWireName()}");
@@ -431,11 +431,13 @@ public static class TensorJson
             Written++;
         }
 
-        private static double Real(ref Utf8JsonReader r, string name)
+        private static double Real(ref Utf8JsonReader r, string name, TensorDataType type)
         {
             if (r.TokenType == JsonTokenType.Number && r.TryGetDouble(out var value))
             {
-                return value;
+                // A number past double's range (1e400) reads as an infinity; written as a number it is out of range,
+                // as 1e39 is for FP32 (infinities are sent as strings).
+                return double.IsFinite(value) ? value : throw Invalid($"input '{name}': {NumberText(ref r)} is out of range for {type.ToWireName()}");
             }
 
             if (r.TokenType == JsonTokenType.String)
@@ -457,9 +459,11 @@ public static class TensorJson
             return Invalid($"input '{name}' of datatype {type} must hold integers, found {Describe(r.TokenType)}");
         }
 
-        var text = Encoding.UTF8.GetString(r.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(r.ValueSequence) : r.ValueSpan);
-        return Invalid($"input '{name}': {text} is not a valid {type} value");
+        return Invalid($"input '{name}': {NumberText(ref r)} is not a valid {type} value");
     }
+
+    private static string NumberText(ref Utf8JsonReader r) =>
+        Encoding.UTF8.GetString(r.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(r.ValueSequence) : r.ValueSpan);
 
     private static InferenceException CountMismatch(string name, long[] shape, long expected, long actual) =>
         Invalid($"input '{name}' has shape [{TensorShape.Format(shape)}], which needs {expected} elements, but its data holds {actual}");

@@ -61,9 +61,12 @@ internal sealed class NumericFeature : IFeatureStep
         }
         else
         {
-            x = RecordFields.AsNumber(value) is { } number && double.IsFinite(number)
-                ? number
-                : throw PipelineErrors.Field(recordIndex, Name, $"must be a number, found {PipelineErrors.Describe(value)}");
+            x = RecordFields.AsNumber(value) switch
+            {
+                { } number when double.IsFinite(number) => number,
+                { } => throw PipelineErrors.Field(recordIndex, Name, $"must be a finite number, found {value.GetRawText()}"),
+                null => throw PipelineErrors.Field(recordIndex, Name, $"must be a number, found {PipelineErrors.Describe(value)}"),
+            };
         }
 
         JsonObject? flag = null;

@@ -317,6 +317,9 @@ public sealed class TensorJsonTests
     [InlineData("[-1e39]", TensorDataType.Fp32, "out of range for FP32")]
     [InlineData("[70000]", TensorDataType.Fp16, "out of range for FP16")]
     [InlineData("[1e39]", TensorDataType.Bf16, "out of range for BF16")]
+    [InlineData("[1e400]", TensorDataType.Fp64, "1e400 is out of range for FP64")] // past double: it read as an infinity
+    [InlineData("[-1e309]", TensorDataType.Fp32, "-1e309 is out of range for FP32")]
+    [InlineData("[1.7976931348623159e308]", TensorDataType.Fp16, "out of range for FP16")]
     public void Decode_FiniteNumberBeyondType_IsOutOfRangeNotInfinity(string json, TensorDataType type, string message)
     {
         var ex = Assert.Throws<InferenceException>(() => Decode(json, type, [1], "big"));

@@ -149,6 +149,14 @@ public sealed class TabularPipelineTests
         PipelineAssert.InvalidArgument(() => Numeric("").Preprocess([TempPipeline.Record($$"""{"x": {{value}}}""")]), "'x'", "must be a number", found);
     }
 
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("\"Infinity\"")]
+    public void Preprocess_NumberPastDoubleOrInfinite_ThrowsNamingTheValue(string value)
+    {
+        PipelineAssert.InvalidArgument(() => Numeric("").Preprocess([TempPipeline.Record($$"""{"x": {{value}}}""")]), "'x'", "must be a finite number", value);
+    }
+
     [Fact]
     public void Preprocess_RecordNotAnObject_ThrowsInvalidArgument()
     {

@@ -144,6 +144,9 @@ internal static class V2RequestReader
                 {
                     outputs.Add(ReadOutput(ref reader, outputs.Count, ref outputBinary));
                 }
+
+                // An empty list requests nothing in particular: every output, as Triton answers it.
+                outputs = outputs.Count > 0 ? outputs : null;
             }
             else
             {
@@ -151,6 +154,12 @@ internal static class V2RequestReader
                 reader.Read();
                 reader.Skip();
             }
+        }
+
+        // Only white space may follow the root object (the reader throws a JsonException for anything else).
+        if (reader.TokenType == JsonTokenType.EndObject && reader.Read())
+        {
+            throw new JsonException("the request's JSON object is followed by more JSON");
         }
 
         if (inputs is null || inputs.Count == 0)

@@ -132,6 +132,18 @@ public sealed class V2InferTests(BundledModelsFactory factory) : IClassFixture<B
     }
 
     [Fact]
+    public async Task Infer_EmptyOutputsList_ReturnsEveryOutput()
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/iris/infer",
+            """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}], "outputs": []}""");
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(["label", "probabilities"], body.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task Infer_DataBeforeShapeAndDatatype_IsDecoded()
     {
         var client = await factory.StartAsync();
