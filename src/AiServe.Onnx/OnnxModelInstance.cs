@@ -41,7 +41,10 @@ internal sealed class OnnxModelInstance : IModelInstance
         Signature = new ModelSignature(
             ReadSpecs(session.InputMetadata, "input"),
             ReadSpecs(session.OutputMetadata, "output"));
-        _preshapeable = Signature.Outputs.Where(IsPreshapeable).ToDictionary(o => o.Name, StringComparer.Ordinal);
+        // An output that is a graph input itself is handed back by ONNX Runtime as the input's value, never written
+        // into an array bound for it: it takes the runtime's own outputs.
+        var inputNames = Signature.Inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        _preshapeable = Signature.Outputs.Where(o => IsPreshapeable(o) && !inputNames.Contains(o.Name)).ToDictionary(o => o.Name, StringComparer.Ordinal);
         _allPreshapeable = _preshapeable.Count == Signature.Outputs.Count ? Signature.Outputs.ToArray() : null;
     }
 

@@ -67,6 +67,24 @@ public sealed class OnnxModelBackendTests
         }
     }
 
+    [Theory]
+    [InlineData("a", "b")]
+    [InlineData("a")]
+    [InlineData("b", "a")]
+    public void Run_OutputThatIsTheInputItself_ReturnsTheInput(params string[] outputs)
+    {
+        // ONNX Runtime hands a graph input that is also an output back as the input's own value; it does not write
+        // it into an array bound for the output, which would leave that array zeros.
+        using var instance = _backend.Load(new ModelLoadRequest("passthrough", 1, Path.Combine(TestPaths.Fixtures, "onnx", "passthrough.onnx"), new ModelConfig()));
+        var a = Tensor.FromValues("a", TensorDataType.Fp32, [2, 2], new float[] { 1, 2, 3, 4 }.AsSpan());
+
+        var results = instance.Run([a], outputs, CancellationToken.None);
+
+        Assert.Equal(outputs, results.Select(r => r.Name));
+        Assert.All(results, r => Assert.Equal([1f, 2, 3, 4], r.AsSpan<float>().ToArray()));
+        Assert.All(results, r => Assert.Equal(new long[] { 2, 2 }, r.Shape));
+    }
+
     [Fact]
     public void Run_DataTheModelCannotRunOn_StillFails_AndKeepsPreshaping()
     {
