@@ -318,6 +318,11 @@ public sealed class ModelManager : IDisposable
 
             // A broken pipeline.json makes the version Unavailable (ModelConfigException, caught below) with its reason.
             var pipeline = PipelineLoader.Load(Path.GetDirectoryName(file.ModelPath)!);
+            if (pipeline is not null)
+            {
+                Warmup.RunPipeline(pipeline, instance, signature, config, entry.Name, file.Version);
+            }
+
             ModelManagerLog.VersionReady(_logger, entry.Name, file.Version, signature.Inputs.Count, signature.Outputs.Count);
             var version = new ModelVersion(entry.Name, file.Version, ModelVersionState.Ready, "", file, entry.ConfigFingerprint, config, instance, signature, pipeline);
             version.AttachScheduler(new DynamicBatcher(instance, BatchingOptions.FromConfig(config), _time, $"model '{entry.Name}' version {file.Version}"));

@@ -31,6 +31,34 @@ internal static class Warmup
         }
     }
 
+    /// <summary>
+    /// Runs the pipeline's own example record through preprocessing, the model and postprocessing, so that a
+    /// pipeline.json that does not fit the model (an input or output it names that the model lacks, a width, image
+    /// size or label count the model does not have) makes the version Unavailable with the reason, instead of a
+    /// Ready version whose every request fails.
+    /// </summary>
+    public static void RunPipeline(Pipelines.IPipeline pipeline, IModelInstance instance, ModelSignature signature, ModelConfig config, string modelName, long version)
+    {
+        try
+        {
+            var record = System.Text.Json.JsonSerializer.SerializeToElement(pipeline.ExampleRecord());
+            var inputs = pipeline.Preprocess([record]);
+            IReadOnlyList<Tensor> outputs = [];
+            if (inputs.Count > 0 && !(inputs[0].ShapeSpan.Length > 0 && inputs[0].ShapeSpan[0] == 0))
+            {
+                var names = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
+                InferenceRequestValidator.Validate(new InferenceRequest(inputs, names), signature, config.MaxBatchSize, modelName, version);
+                outputs = instance.Run(inputs, names ?? signature.Outputs.Select(o => o.Name).ToArray(), CancellationToken.None);
+            }
+
+            pipeline.Postprocess(outputs, [record]);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new ModelConfigException($"pipeline.json does not fit the model: its example record failed: {ex.Message}", ex);
+        }
+    }
+
     private static List<Tensor> FromConfig(WarmupSampleConfig sample, ModelSignature signature)
     {
         var tensors = new List<Tensor>();

@@ -213,12 +213,34 @@ public sealed class ModelManagerTests : IDisposable
         _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
         WriteVersion("m", 1);
         WriteVersion("m", 2);
-        File.WriteAllText(Path.Combine(_repo.Root, "m", "2", "pipeline.json"), """{"kind": "tabular", "features": [{"name": "x", "type": "numeric"}]}""");
+        File.WriteAllText(Path.Combine(_repo.Root, "m", "2", "pipeline.json"),
+            """{"kind": "tabular", "input": "x", "features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "numeric"}], "postprocess": {"type": "regression", "output": "y"}}""");
 
         Apply();
 
         Assert.Null(Version("m", 1).Pipeline);
         Assert.Equal("tabular", Version("m", 2).Pipeline?.Kind);
+    }
+
+    [Theory]
+    [InlineData("""{"kind": "tabular", "input": "nope", "features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "numeric"}], "postprocess": {"type": "regression", "output": "y"}}""", "'nope'")]
+    [InlineData("""{"kind": "tabular", "input": "x", "features": [{"name": "a", "type": "numeric"}], "postprocess": {"type": "regression", "output": "y"}}""", "shape [1,1]")]
+    [InlineData("""{"kind": "tabular", "input": "x", "features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "numeric"}], "postprocess": {"type": "regression", "output": "nope"}}""", "'nope'")]
+    [InlineData("""{"kind": "tabular", "input": "x", "features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "numeric"}], "postprocess": {"type": "classification", "probabilities": "y", "labels": ["a", "b", "c"]}}""", "labels")]
+    public void Apply_PipelineJsonThatDoesNotFitTheModel_VersionUnavailableWithReason(string pipeline, string mentions)
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        File.WriteAllText(Path.Combine(_repo.Root, "m", "2", "pipeline.json"), pipeline);
+
+        Apply();
+
+        var failed = Version("m", 2);
+        Assert.Equal(ModelVersionState.Unavailable, failed.State);
+        Assert.Contains("pipeline.json does not fit the model", failed.Reason, StringComparison.Ordinal);
+        Assert.Contains(mentions, failed.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, AcquiredVersion(_manager, "m"));
     }
 
     [Fact]
