@@ -52,7 +52,7 @@ public sealed class ShutdownOptions
 }
 
 /// <summary>The model repository.</summary>
-public sealed class RepositoryOptions
+public sealed class RepositoryOptions : IValidatableObject
 {
     /// <summary>
     /// The repository folder. Relative paths are resolved against the working directory; when the default
@@ -64,6 +64,16 @@ public sealed class RepositoryOptions
     /// <summary>How often the repository is scanned for changes; 0 turns polling off.</summary>
     [Range(0.0, 86400.0)]
     public double PollIntervalSeconds { get; set; } = 5;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // A timer ticks at most every millisecond; a shorter interval stopped the server after it had started.
+        if (PollIntervalSeconds is > 0 and < 0.001)
+        {
+            yield return new ValidationResult("must be 0 (polling off) or at least 0.001 seconds", [nameof(PollIntervalSeconds)]);
+        }
+    }
 }
 
 /// <summary>Limits on what a client may send.</summary>

@@ -12,6 +12,7 @@ public class SettingsValidationTests
     [InlineData("AiServe:Shutdown:DrainDelaySeconds", "NaN")]
     [InlineData("AiServe:Shutdown:DrainTimeoutSeconds", "4000")]
     [InlineData("AiServe:Repository:PollIntervalSeconds", "-3")]
+    [InlineData("AiServe:Repository:PollIntervalSeconds", "0.0005")]
     [InlineData("AiServe:Limits:MaxRequestBodyBytes", "5")]
     [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "-1")]
     public void Start_SettingOutOfRange_FailsNamingTheSetting(string key, string value)
@@ -26,6 +27,7 @@ public class SettingsValidationTests
     [InlineData("AiServe:Shutdown:DrainDelaySeconds", "0")]
     [InlineData("AiServe:Shutdown:DrainTimeoutSeconds", "3600")]
     [InlineData("AiServe:Repository:PollIntervalSeconds", "0")]
+    [InlineData("AiServe:Repository:PollIntervalSeconds", "0.001")]
     [InlineData("AiServe:Limits:MaxRequestBodyBytes", "1024")]
     [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "0")]
     public async Task Start_SettingAtItsBound_Serves(string key, string value)
