@@ -38,6 +38,30 @@ public class SettingsValidationTests
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("AiServe:Shutdown:DrainDelaySeconds", "-5")] // checked when the host is built
+    [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "-1")] // checked when it starts
+    public async Task Start_RealProcessSettingOutOfRange_ExitsWithCodeOneNamingIt(string key, string value)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "AiServe.Server.dll"), "--urls", "http://127.0.0.1:0", "--models", TestPaths.DatatypesRepo, $"--{key}", value },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await output;
+
+        Assert.Equal(1, process.ExitCode); // not 134, an abort on the unhandled exception
+        Assert.Contains($"AiServe cannot start: ", error, StringComparison.Ordinal);
+        Assert.Contains(key, error, StringComparison.Ordinal);
+    }
+
     /// <summary>The server over a small repository with one setting given.</summary>
     private static WebApplicationFactory<Program> ServerWith(string key, string value) =>
         new AiServeFactory(TestPaths.DatatypesRepo).WithWebHostBuilder(web => web.UseSetting(key, value));
