@@ -50,6 +50,27 @@ public sealed class UnreadBodyConnectionTests
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
+    [Fact]
+    public async Task Post_ChunkedMultipartPastTheLimit_Returns413()
+    {
+        // Without a length up front Kestrel's own limit stops the form reader; that is a 413, not a malformed body.
+        await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await factory.StartAsync();
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+        var stream = socket.GetStream();
+        var part = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + new string('x', 150_000);
+        var head = "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{head}{part.Length:x}\r\n{part}\r\n"));
+        var answer = await ReadUntilClosedAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 413 ", answer, StringComparison.Ordinal);
+        Assert.Contains("\"error\"", answer, StringComparison.Ordinal);
+    }
+
     /// <summary>Reads what the server sends until it closes the connection (at most 30 s: a server that keeps it open fails the test).</summary>
     private static async Task<string> ReadUntilClosedAsync(NetworkStream stream)
     {

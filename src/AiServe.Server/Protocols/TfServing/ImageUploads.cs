@@ -28,8 +28,10 @@ internal static class ImageUploads
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is InvalidDataException || ex is IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is InvalidDataException || ex is IOException and not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {
+            // (Kestrel's own refusals, a body past the size limit among them, derive from IOException too: they keep
+            // their status, 413 for that one.)
             // InvalidDataException: a broken part or a form limit; IOException: the body ends inside a part.
             throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed multipart body: {ex.Message}");
         }
