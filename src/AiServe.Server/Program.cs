@@ -42,6 +42,7 @@ builder.Services.AddAiServeOpenApi();
 var app = builder.Build();
 
 app.UseAiServeRequestLogging();
+app.UseAiServeErrorBodies();
 app.UseRequestDecompression();
 app.UseAiServeOpenApi();
 
