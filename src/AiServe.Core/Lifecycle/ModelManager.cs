@@ -191,7 +191,7 @@ public sealed class ModelManager : IDisposable
         if (entry.ConfigError is { } error)
         {
             ModelManagerLog.ConfigInvalid(_logger, entry.Name, error);
-            if (previous?.Config is not null)
+            if (previous is not null && previous.Versions.Values.Any(v => v.State == ModelVersionState.Ready))
             {
                 // Keep serving what was loaded; the error is visible on the model and its versions.
                 foreach (var v in previous.Versions.Values.Where(v => v.State == ModelVersionState.Ready))

@@ -508,6 +508,22 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
+    public void Apply_ModelJsonBecomesInvalidWhileNoVersionServes_VersionsSayItIsInvalid()
+    {
+        // Valid model.json, but the only version fails to load; then model.json turns invalid.
+        WriteVersion("m", 1, "fail: does not load");
+        Apply();
+        Assert.Contains("does not load", Version("m", 1).Reason, StringComparison.Ordinal);
+
+        _repo.WriteConfig("m", """{"max_batch_size": -1}""");
+        Apply();
+
+        Assert.Equal(ModelVersionState.Unavailable, Version("m", 1).State);
+        Assert.Contains("invalid model.json", Version("m", 1).Reason, StringComparison.Ordinal);
+        Assert.Contains("max_batch_size", Version("m", 1).Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Apply_ModelFolderRemoved_ModelUnknownAndInstancesDisposed()
     {
         _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
