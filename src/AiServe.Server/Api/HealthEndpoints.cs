@@ -20,12 +20,39 @@ internal static class HealthEndpoints
     {
         var models = manager.Models.ToDictionary(
             m => m.Name,
-            m => m.Versions.Values.ToDictionary(v => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), v => v.State.ToString().ToUpperInvariant()));
-        return manager.IsReady
-            ? TypedResults.Ok(new HealthStatus("ready", models))
-            : TypedResults.Json(new HealthStatus(manager.InitialLoadComplete ? "draining" : "loading", models), statusCode: StatusCodes.Status503ServiceUnavailable);
+            m => m.Versions.Values.ToDictionary(v => Number(v), v => v.State.ToString().ToUpperInvariant()));
+
+        // Why a version is unavailable, or serves although its files or model.json changed: what an operator reads next.
+        var reasons = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var model in manager.Models)
+        {
+            var notes = model.Versions.Values
+                .Where(v => v.State is ModelVersionState.Unavailable or ModelVersionState.Ready && v.Reason.Length > 0)
+                .ToDictionary(Number, v => v.Reason);
+            if (model.ConfigError is { } error)
+            {
+                notes["model.json"] = error;
+            }
+
+            if (notes.Count > 0)
+            {
+                reasons[model.Name] = notes;
+            }
+        }
+
+        var status = new HealthStatus(manager.IsReady ? "ready" : manager.InitialLoadComplete ? "draining" : "loading", models, reasons.Count > 0 ? reasons : null);
+        return manager.IsReady ? TypedResults.Ok(status) : TypedResults.Json(status, statusCode: StatusCodes.Status503ServiceUnavailable);
+
+        static string Number(ModelVersion v) => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>A health answer: the status, and each model's version states.</summary>
-    internal sealed record HealthStatus(string Status, IReadOnlyDictionary<string, Dictionary<string, string>>? Models);
+    /// <summary>
+    /// A health answer: the status, each model's version states, and (when there are any) per model the reasons of
+    /// versions that are unavailable or serve despite a failed reload, and a model.json that could not be applied.
+    /// </summary>
+    internal sealed record HealthStatus(
+        string Status,
+        IReadOnlyDictionary<string, Dictionary<string, string>>? Models,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        IReadOnlyDictionary<string, Dictionary<string, string>>? Reasons = null);
 }

@@ -173,6 +173,14 @@ public sealed class HotReloadTests : IDisposable
         Assert.Equal(11f, body.GetProperty("outputs")[0].GetProperty("data")[0].GetSingle());
         var version = factory.Manager.Resolve("add", 1);
         Assert.Contains("reload failed", version.Reason, StringComparison.Ordinal);
+
+        // Operators and TF Serving clients see why the files on disk are not what serves.
+        var health = (await V2Http.GetAsync(client, "/health/ready")).Body;
+        Assert.Contains("reload failed", health.GetProperty("reasons").GetProperty("add").GetProperty("1").GetString(), StringComparison.Ordinal);
+        var tfStatus = (await V2Http.GetAsync(client, "/v1/models/add/versions/1")).Body.GetProperty("model_version_status")[0];
+        Assert.Equal("AVAILABLE", tfStatus.GetProperty("state").GetString());
+        Assert.Equal("OK", tfStatus.GetProperty("status").GetProperty("error_code").GetString());
+        Assert.Contains("reload failed", tfStatus.GetProperty("status").GetProperty("error_message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -187,6 +195,9 @@ public sealed class HotReloadTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, (await V2Http.PostJsonAsync(client, "/v2/models/add/infer", AddModel.Request)).Status);
         Assert.Contains("max_batch_size", factory.Manager.Find("add")!.ConfigError, StringComparison.Ordinal);
+        var reasons = (await V2Http.GetAsync(client, "/health/ready")).Body.GetProperty("reasons").GetProperty("add");
+        Assert.Contains("max_batch_size", reasons.GetProperty("model.json").GetString(), StringComparison.Ordinal);
+        Assert.Contains("serving the previous configuration", reasons.GetProperty("1").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -397,7 +397,9 @@ internal static class TfServingEndpoints
             ModelVersionState.Unloaded => ("END", "OK"),
             _ => ("END", "UNKNOWN"),
         };
-        var message = version.State == ModelVersionState.Unavailable ? version.Reason : "";
+        // A version that serves has a reason only when a reload or a model.json edit did not apply (the status stays OK:
+        // it serves); an unavailable one says why.
+        var message = version.State is ModelVersionState.Unavailable or ModelVersionState.Ready ? version.Reason : "";
         return new TfVersionStatus(version.Version.ToString(CultureInfo.InvariantCulture), state, new TfStatus(code, message));
     }
 
