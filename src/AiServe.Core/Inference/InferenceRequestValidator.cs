@@ -13,8 +13,6 @@ public static class InferenceRequestValidator
         for (var i = 0; i < request.Inputs.Count; i++)
         {
             var input = request.Inputs[i];
-            var spec = signature.FindInput(input.Name)
-                ?? throw Invalid($"unknown input '{input.Name}' for {Model(modelName, version)}; it expects {NameList(signature.Inputs)}");
             for (var j = 0; j < i; j++)
             {
                 if (request.Inputs[j].Name == input.Name)
@@ -23,24 +21,10 @@ public static class InferenceRequestValidator
                 }
             }
 
-            if (input.DataType != spec.DataType)
-            {
-                throw Invalid($"input '{input.Name}' has datatype {input.DataType.ToWireName()}, but {Model(modelName, version)} expects {spec.DataType.ToWireName()}");
-            }
-
-            if (!spec.Accepts(input.ShapeSpan))
-            {
-                throw Invalid($"input '{input.Name}' has shape [{TensorShape.Format(input.ShapeSpan)}], but {Model(modelName, version)} expects [{spec.FormatShape()}]");
-            }
-
+            ValidateInput(input.Name, input.DataType, input.ShapeSpan, signature, maxBatchSize, modelName, version);
             if (maxBatchSize > 0)
             {
                 var size = input.ShapeSpan[0];
-                if (size > maxBatchSize)
-                {
-                    throw Invalid($"input '{input.Name}' has batch size {size}, more than the max_batch_size {maxBatchSize} of {Model(modelName, version)}");
-                }
-
                 if (batch >= 0 && size != batch)
                 {
                     throw Invalid($"inputs disagree on the batch size: '{input.Name}' has {size}, another input has {batch}");
@@ -80,6 +64,32 @@ public static class InferenceRequestValidator
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Checks one input by its name, datatype and shape alone (a known input of that datatype, a shape the model
+    /// accepts, a batch within max_batch_size), so that a decoder can refuse it before its data is read.
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument naming the problem.</exception>
+    public static void ValidateInput(string name, TensorDataType dataType, ReadOnlySpan<long> shape, ModelSignature signature, int maxBatchSize, string modelName, long version)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        var spec = signature.FindInput(name)
+            ?? throw Invalid($"unknown input '{name}' for {Model(modelName, version)}; it expects {NameList(signature.Inputs)}");
+        if (dataType != spec.DataType)
+        {
+            throw Invalid($"input '{name}' has datatype {dataType.ToWireName()}, but {Model(modelName, version)} expects {spec.DataType.ToWireName()}");
+        }
+
+        if (!spec.Accepts(shape))
+        {
+            throw Invalid($"input '{name}' has shape [{TensorShape.Format(shape)}], but {Model(modelName, version)} expects [{spec.FormatShape()}]");
+        }
+
+        if (maxBatchSize > 0 && shape[0] > maxBatchSize)
+        {
+            throw Invalid($"input '{name}' has batch size {shape[0]}, more than the max_batch_size {maxBatchSize} of {Model(modelName, version)}");
         }
     }
 

@@ -115,6 +115,19 @@ public sealed class ModelVersion
     }
 
     /// <summary>
+    /// Checks one input of a request by its name, datatype and shape before its data is decoded (a decoder calls it
+    /// as soon as it knows them), with the messages <see cref="InferAsync"/>'s full check gives.
+    /// </summary>
+    /// <exception cref="InferenceException">InvalidArgument when the input does not fit the model.</exception>
+    public void CheckInput(string name, TensorDataType dataType, ReadOnlySpan<long> shape)
+    {
+        if (Signature is { } signature)
+        {
+            InferenceRequestValidator.ValidateInput(name, dataType, shape, signature, Config?.MaxBatchSize ?? 0, ModelName, Version);
+        }
+    }
+
+    /// <summary>
     /// Runs records (in the model's own terms) through the version's pipeline: preprocess, schedule, postprocess.
     /// Answers one friendly object per record. The caller holds a reference (<see cref="TryAcquire"/>).
     /// </summary>

@@ -111,7 +111,7 @@ internal static class OpenInferenceEndpoints
             using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, call.BodyRead);
             var request = headerLength == 0
                 ? V2RequestReader.ReadRaw(body.Memory, served.Signature!, served.Config?.MaxBatchSize ?? 0)
-                : V2RequestReader.Read(body.Memory, headerLength);
+                : V2RequestReader.Read(body.Memory, headerLength, served);
             var schedule = call.Schedule(request.Priority, InferenceHttp.TimeoutFromMicroseconds(request.TimeoutMicroseconds));
             var response = await served.InferAsync(request.Request, schedule, call.Aborted);
             await V2ResponseWriter.WriteAsync(http.Response, response, request, call.Aborted);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using AiServe.Core.Inference;
+using AiServe.Core.Lifecycle;
 
 namespace AiServe.Server.Protocols.OpenInference;
 
@@ -11,8 +12,12 @@ namespace AiServe.Server.Protocols.OpenInference;
 /// </summary>
 internal static class V2RequestReader
 {
-    /// <summary>Reads a request whose JSON part is <paramref name="jsonLength"/> bytes (the whole body when null).</summary>
-    public static V2InferRequest Read(ReadOnlyMemory<byte> body, int? jsonLength)
+    /// <summary>
+    /// Reads a request whose JSON part is <paramref name="jsonLength"/> bytes (the whole body when null). With the
+    /// <paramref name="version"/> it is for, each input is checked against the model by its name, datatype and shape
+    /// before its data is decoded, so data that could never run costs no decoding.
+    /// </summary>
+    public static V2InferRequest Read(ReadOnlyMemory<byte> body, int? jsonLength, ModelVersion? version = null)
     {
         var length = jsonLength ?? body.Length;
         if (length < 0 || length > body.Length)
@@ -24,7 +29,7 @@ internal static class V2RequestReader
         var binary = body[length..];
         try
         {
-            return Parse(json, binary);
+            return Parse(json, binary, version);
         }
         catch (Exception ex) when (RequestText.IsMalformed(ex))
         {
@@ -69,7 +74,7 @@ internal static class V2RequestReader
         return new V2InferRequest(new InferenceRequest([tensor]), true, null, rawMode: true);
     }
 
-    private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
+    private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, ModelVersion? version)
     {
         var span = json.Span;
         var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
@@ -132,7 +137,7 @@ internal static class V2RequestReader
                 inputs = new List<Tensor>(1); // most requests have one input
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    inputs.Add(ReadInput(ref reader, span, ref offset, binary, ref binaryOffset, inputs.Count));
+                    inputs.Add(ReadInput(ref reader, span, ref offset, binary, ref binaryOffset, inputs.Count, version));
                 }
             }
             else if (reader.ValueTextEquals("outputs"u8))
@@ -179,7 +184,7 @@ internal static class V2RequestReader
         };
     }
 
-    private static Tensor ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index)
+    private static Tensor ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index, ModelVersion? version)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -243,6 +248,7 @@ internal static class V2RequestReader
                 reader.Read();
                 if (name is not null && dataType is { } t && shape is not null)
                 {
+                    version?.CheckInput(name, t, shape);
                     decoded = DecodeData(ref reader, json, ref offset, name, t, shape);
                 }
                 else
@@ -274,6 +280,11 @@ internal static class V2RequestReader
         if (shape is null)
         {
             throw Invalid($"input '{name}' has no 'shape'");
+        }
+
+        if (decoded is null)
+        {
+            version?.CheckInput(name, dataType.Value, shape);
         }
 
         var hasData = decoded is not null || deferred;

@@ -45,6 +45,20 @@ public sealed class V2RequestReaderTests
         Assert.Equal("abc"u8.ToArray(), request.Request.Inputs[0].Elements![0].ToArray());
     }
 
+    [Theory]
+    [InlineData("""{"inputs": [{"name": "a", "shape": [1152921504606846976, 4], "datatype": "FP32", "parameters": {"binary_data_size": 0}}]}""", 0, "needs 18446744073709551616 bytes of binary data, got 0")]
+    [InlineData("""{"inputs": [{"name": "a", "shape": [4611686018427387905], "datatype": "INT32", "parameters": {"binary_data_size": 4}}]}""", 4, "needs 18446744073709551620 bytes of binary data, got 4")]
+    public void Read_BinaryShapeWhoseBytesPassALong_NamedNotWrapped(string json, int binaryBytes, string message)
+    {
+        // The element count times the element size wrapped (to 0, or to the 4 bytes given) and then threw: a 500.
+        var header = System.Text.Encoding.UTF8.GetBytes(json);
+        var body = header.Concat(new byte[binaryBytes]).ToArray();
+
+        var ex = Assert.Throws<InferenceException>(() => V2RequestReader.Read(body, header.Length));
+
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
     private static V2InferRequest ReadJson(string json) => V2RequestReader.Read(System.Text.Encoding.UTF8.GetBytes(json), jsonLength: null);
 
     [Fact]
