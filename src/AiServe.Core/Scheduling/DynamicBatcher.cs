@@ -544,7 +544,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private InferenceException Cancelled() => new(InferenceErrorCode.Cancelled, $"the request to {_owner} was cancelled");
 
     private InferenceException DeadlineExceeded(TimeSpan timeout, string where) =>
-        new(InferenceErrorCode.DeadlineExceeded, $"the request's deadline of {timeout.TotalMilliseconds:0.###} ms passed {where} ({_owner})");
+        new(InferenceErrorCode.DeadlineExceeded, $"the request's deadline of {timeout.TotalMilliseconds:0.####} ms passed {where} ({_owner})");
 
     /// <summary>One queued request. Completion is claimed exactly once through <see cref="TryClaim"/>.</summary>
     private sealed class WorkItem(DynamicBatcher owner, IReadOnlyList<Tensor> inputs, IReadOnlyList<string> outputs, long rows, int priority)

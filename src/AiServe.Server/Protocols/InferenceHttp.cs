@@ -120,7 +120,7 @@ internal static class InferenceHttp
             // Only the body's read watches the header's deadline: the scheduler keeps the deadline itself from there.
             CloseAfterResponse(http);
             await WriteInferenceErrorAsync(http, statusOf, new InferenceException(InferenceErrorCode.DeadlineExceeded,
-                $"the request's deadline of {headerTimeout!.Value.TotalMilliseconds:0.###} ms passed while its body was being read (model '{version!.ModelName}' version {version.VersionText})"));
+                $"the request's deadline of {headerTimeout!.Value.TotalMilliseconds:0.####} ms passed while its body was being read (model '{version!.ModelName}' version {version.VersionText})"));
         }
         catch (RequestTooLargeException ex)
         {

@@ -196,6 +196,19 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_TimeoutBelowAMillisecond_NamedAsGiven()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8));
+        var arrived = _time.GetTimestamp();
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => Schedule(batcher, Rows(1, 0f), new ScheduleOptions(Timeout: TimeSpan.FromTicks(1), StartedAt: arrived)));
+
+        Assert.Contains("deadline of 0.0001 ms passed", ex.Message, StringComparison.Ordinal); // not "of 0 ms"
+    }
+
+    [Fact]
     public async Task Schedule_StartedAtLongerAgoThanTheTimeout_FailsAtOnceWithoutQueueingOrRunning()
     {
         _instance.OpenAll();
