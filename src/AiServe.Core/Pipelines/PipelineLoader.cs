@@ -16,6 +16,9 @@ public static class PipelineLoader
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+
+        // A field written twice is a mistake (which one was meant?), not "the last one wins".
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>

@@ -123,6 +123,16 @@ public sealed class ModelConfigLoaderTests
         Assert.StartsWith("model.json", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"max_batch_size": 8, "max_batch_size": 0}""")]
+    [InlineData("""{"dynamic_batching": {"max_queue_size": 4, "max_queue_size": 8}}""")]
+    public void Parse_FieldGivenTwice_Throws(string json)
+    {
+        var ex = ParseFails(json);
+
+        Assert.Contains("max_", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_CommentsAndTrailingCommas_Accepted()
     {
