@@ -16,6 +16,7 @@ internal static class V2ResponseWriter
     {
         using var json = new PooledJsonBuffer();
         long binaryLength = 0;
+        var anyBinary = false;
         var writer = json.Start();
         writer.WriteStartObject();
         writer.WriteString("model_name"u8, response.ModelName);
@@ -46,6 +47,7 @@ internal static class V2ResponseWriter
             {
                 var size = BinarySize(output);
                 binaryLength += size;
+                anyBinary = true;
                 writer.WriteStartObject("parameters"u8);
                 writer.WriteNumber("binary_data_size"u8, size);
                 writer.WriteEndObject();
@@ -63,7 +65,8 @@ internal static class V2ResponseWriter
         writer.WriteEndObject();
 
         json.Finish();
-        if (binaryLength == 0 && !request.RawMode)
+        // Binary outputs of zero bytes are binary outputs too: the answer says where its JSON part ends.
+        if (!anyBinary && !request.RawMode)
         {
             http.ContentType = "application/json";
             http.ContentLength = json.WrittenCount;

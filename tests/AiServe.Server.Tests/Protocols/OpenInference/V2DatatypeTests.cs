@@ -137,6 +137,24 @@ public sealed class V2DatatypeTests(DatatypesFactory factory) : IClassFixture<Da
         return $"{{\"inputs\": [{inputs}], {outputs}}}";
     }
 
+    [Fact]
+    public async Task Infer_BinaryOutputOfZeroBytes_StillAnsweredAsBinary()
+    {
+        var client = await factory.StartAsync();
+        using var content = new StringContent("""
+            {"parameters": {"binary_data_output": true},
+             "inputs": [{"name": "a", "shape": [0, 4], "datatype": "FP32", "data": []}, {"name": "b", "shape": [0, 4], "datatype": "FP32", "data": []}]}
+            """);
+
+        using var response = await client.PostAsync("/v2/models/add/infer", content);
+        var (header, binary) = await V2Http.ReadBinaryResponse(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.Contains(V2Http.HeaderLength) || response.Content.Headers.Contains(V2Http.HeaderLength));
+        Assert.Equal(0, header.GetProperty("outputs")[0].GetProperty("parameters").GetProperty("binary_data_size").GetInt32());
+        Assert.Empty(binary);
+    }
+
     private static readonly (string Name, string Type, string Sample)[] Others = TensorDataTypes.All
         .Select(t => (t.ToWireName().ToLowerInvariant(), t.ToWireName(), t switch
         {
