@@ -93,15 +93,18 @@ internal static class V2RequestReader
         Dictionary<string, bool>? outputBinary = null; // made for the first output that names its encoding
         var binaryOffset = 0;
 
+        var seen = 0; // the top-level fields read so far, one bit each: a field given twice is refused, not overwritten
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("id"u8))
             {
+                Once(ref seen, 1, "id");
                 reader.Read();
                 id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid("'id' must be a string");
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
+                Once(ref seen, 2, "parameters");
                 reader.Read();
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref RequestParameters p) =>
                 {
@@ -132,6 +135,7 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("inputs"u8))
             {
+                Once(ref seen, 4, "inputs");
                 reader.Read();
                 Expect(ref reader, JsonTokenType.StartArray, "'inputs' must be an array");
                 inputs = new List<Tensor>(1); // most requests have one input
@@ -142,6 +146,7 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("outputs"u8))
             {
+                Once(ref seen, 8, "outputs");
                 reader.Read();
                 Expect(ref reader, JsonTokenType.StartArray, "'outputs' must be an array");
                 outputs = [];
@@ -182,6 +187,16 @@ internal static class V2RequestReader
             Priority = parameters.Priority,
             TimeoutMicroseconds = parameters.Timeout,
         };
+    }
+
+    private static void Once(ref int seen, int bit, string field)
+    {
+        if ((seen & bit) != 0)
+        {
+            throw Invalid($"'{field}' is given more than once in the request");
+        }
+
+        seen |= bit;
     }
 
     private static Tensor ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref int offset, ReadOnlyMemory<byte> binary, ref int binaryOffset, int index, ModelVersion? version)
