@@ -76,11 +76,41 @@ internal static class V2RequestReader
 
     private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, ModelVersion? version)
     {
-        var span = json.Span;
-        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-
         // Where the reader's span starts in the JSON: it moves on when a tensor's data is scanned past the reader.
         var offset = 0;
+        try
+        {
+            return Parse(json, binary, version, ref offset);
+        }
+        catch (JsonException) when (offset > 0 && PlainSyntaxError(json.Span) is { } located)
+        {
+            // The reader was rebuilt past scanned numbers, so its positions skip them: a plain pass over the body
+            // finds the same mistake and says where it is. (Only a failing request pays for it.)
+            throw located;
+        }
+    }
+
+    private static JsonException? PlainSyntaxError(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            return ex;
+        }
+    }
+
+    private static V2InferRequest Parse(ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary, ModelVersion? version, ref int offset)
+    {
+        var span = json.Span;
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw Invalid("the request body must be a JSON object");

@@ -59,6 +59,21 @@ public sealed class V2RequestReaderTests
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"inputs": [{"name": "a", "datatype": "FP32", "shape": [2], "data": [1, 2]}], "id": }""", 0)]
+    [InlineData("{\"inputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [2], \"data\": [1, 2]}],\n  \"id\": }", 1)]
+    [InlineData("{\"inputs\": [{\"name\": \"a\", \"datatype\": \"FP32\", \"shape\": [2], \"data\": [1,\n 2]}], \"id\": }", 1)]
+    public void Read_MalformedAfterScannedData_PositionIsWhereItIsInTheBody(string json, int line)
+    {
+        // The reader is rebuilt past scanned numbers; its own positions would count from there.
+        var lineStart = json.LastIndexOf('\n') + 1;
+        var column = json.LastIndexOf('}') - (line == 0 ? 0 : lineStart);
+
+        var ex = Assert.Throws<InferenceException>(() => ReadJson(json));
+
+        Assert.Contains($"LineNumber: {line} | BytePositionInLine: {column}.", ex.Message, StringComparison.Ordinal);
+    }
+
     private static V2InferRequest ReadJson(string json) => V2RequestReader.Read(System.Text.Encoding.UTF8.GetBytes(json), jsonLength: null);
 
     [Fact]
