@@ -147,6 +147,11 @@ public static partial class ModelConfigLoader
                 Fail("dynamic_batching.preferred_batch_sizes", "sizes must be between 1 and max_batch_size");
             }
 
+            if (batching.PreferredBatchSizes.Count > 0 && config.MaxBatchSize == 0)
+            {
+                Fail("dynamic_batching.preferred_batch_sizes", "needs a model max_batch_size above 0 (a batch dimension): without one no batch is formed");
+            }
+
             if (batching.MaxQueueDelayUs is < 0 or > MaxWaitMilliseconds * 1000)
             {
                 Fail("dynamic_batching.max_queue_delay_us", $"must be between 0 and {MaxWaitMilliseconds * 1000} (about 49 days, the longest wait a timer takes)");
