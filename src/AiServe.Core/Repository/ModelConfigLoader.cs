@@ -84,6 +84,11 @@ public static partial class ModelConfigLoader
 
         ValidateTensors(config.Inputs, "inputs", config.MaxBatchSize);
         ValidateTensors(config.Outputs, "outputs", config.MaxBatchSize);
+        if (config.Outputs is { Count: 0 })
+        {
+            Fail("outputs", "lists no output; list at least one, or leave it out to take the model file's");
+        }
+
         ValidatePolicy(config.VersionPolicy);
 
         if (config.Labels is not null)

@@ -88,6 +88,7 @@ public sealed class ModelConfigLoaderTests
     [InlineData("""{"max_batch_size": 8, "dynamic_batching": {"max_queue_delay_us": 9223372036854775807}}""", "'dynamic_batching.max_queue_delay_us'")]
     [InlineData("""{"max_batch_size": 8, "dynamic_batching": {"default_timeout_ms": 4294967295}}""", "'dynamic_batching.default_timeout_ms'")]
     [InlineData("""{"max_batch_size": 0, "dynamic_batching": {"preferred_batch_sizes": [3]}}""", "'dynamic_batching.preferred_batch_sizes'")]
+    [InlineData("""{"outputs": []}""", "'outputs'")]
     [InlineData("""{"onnx": {"intra_op_threads": -1}}""", "'onnx.intra_op_threads'")]
     [InlineData("""{"onnx": {"inter_op_threads": -1}}""", "'onnx.inter_op_threads'")]
     [InlineData("""{"onnx": {"graph_optimization_level": "max"}}""", "'onnx.graph_optimization_level'")]
