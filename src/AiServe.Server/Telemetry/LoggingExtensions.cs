@@ -36,6 +36,7 @@ internal static class LoggingExtensions
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .Filter.ByExcluding(IsDrainOfACutOffBody)
                 .Enrich.FromLogContext();
             if (production)
             {
@@ -48,6 +49,17 @@ internal static class LoggingExtensions
         });
         return builder;
     }
+
+    /// <summary>
+    /// Kestrel's error "automatic draining of the request body failed because the body reader is in an invalid state"
+    /// (event 67): it follows every request whose body read AiServe cut off at the request's deadline (the read is
+    /// cancelled mid-way, the answer is a 504 with <c>Connection: close</c>, and the connection closes as it should).
+    /// It is a client's timeout, not a server error, so it is not logged.
+    /// </summary>
+    internal static bool IsDrainOfACutOffBody(LogEvent logEvent) =>
+        logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Microsoft.AspNetCore.Server.Kestrel" }
+        && logEvent.Properties.TryGetValue("EventId", out var id) && id is StructureValue eventId
+        && eventId.Properties.Any(p => p.Name == "Id" && p.Value is ScalarValue { Value: 67 });
 
     /// <summary>
     /// One line per request (<see cref="RequestLogMiddleware"/>): the line Serilog's request logging wrote, without

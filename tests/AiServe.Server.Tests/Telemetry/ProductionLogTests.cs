@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AiServe.Server.Telemetry;
 using AiServe.Tests.Common;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AiServe.Server.Tests.Telemetry;
@@ -93,6 +94,36 @@ public sealed class ProductionLogTests
 
     private static string? Path(JsonElement line) =>
         line.TryGetProperty("RequestPath", out var p) ? p.GetString() : null;
+
+    [Fact]
+    public async Task BodyCutOffByItsDeadline_LogsTheRequestLineButNoKestrelError()
+    {
+        // Over real Kestrel: the body's read is cut off at the deadline, and Kestrel then fails to drain the rest of
+        // the body (event 67), an error that says nothing about the server.
+        var output = new CaptureStream();
+        await using var factory = new AiServeFactory(TestPaths.Models, services: s => s.AddSingleton(new LogOutput(output)), environment: "Production");
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await factory.StartAsync();
+        var address = new Uri(factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .GetRequiredFeature<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>().Addresses.First());
+
+        using (var socket = new System.Net.Sockets.TcpClient())
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n{\"inputs\": ["));
+            using var closed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var answer = new MemoryStream();
+            await stream.CopyToAsync(answer, closed.Token);
+            Assert.StartsWith("HTTP/1.1 504 ", Encoding.ASCII.GetString(answer.ToArray()), StringComparison.Ordinal);
+        }
+
+        factory.Services.GetRequiredService<BufferedConsoleSink>().Flush();
+        var text = output.Text();
+        Assert.Contains("responded 504", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("automatic draining", text, StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// Runs a Production server, flushes its log once the requests are answered (each request's line is written
