@@ -219,11 +219,11 @@ internal static class V2RequestReader
         };
     }
 
-    private static void Once(ref int seen, int bit, string field)
+    private static void Once(ref int seen, int bit, string field, string where = "the request")
     {
         if ((seen & bit) != 0)
         {
-            throw Invalid($"'{field}' is given more than once in the request");
+            throw Invalid($"'{field}' is given more than once in {where}");
         }
 
         seen |= bit;
@@ -245,15 +245,18 @@ internal static class V2RequestReader
         Utf8JsonReader dataAt = default;
         var dataAtOffset = 0;
 
+        var seen = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
+                Once(ref seen, 1, "name", $"inputs[{index}]");
                 reader.Read();
                 name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"inputs[{index}].name must be a string");
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
+                Once(ref seen, 2, "datatype", $"inputs[{index}]");
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String || !TensorDataTypes.TryParse(reader.ValueSpan, out var type))
                 {
@@ -264,11 +267,13 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
+                Once(ref seen, 4, "shape", $"inputs[{index}]");
                 reader.Read();
                 shape = ReadShape(ref reader, name ?? $"#{index}");
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
+                Once(ref seen, 8, "parameters", $"inputs[{index}]");
                 reader.Read();
                 var parameters = new InputParameters(name, index) { BinarySize = binarySize };
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref InputParameters p) =>
@@ -290,6 +295,7 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("data"u8))
             {
+                Once(ref seen, 16, "data", $"inputs[{index}]");
                 reader.Read();
                 if (name is not null && dataType is { } t && shape is not null)
                 {
@@ -394,15 +400,18 @@ internal static class V2RequestReader
 
         string? name = null;
         var parameters = new OutputParameters(index);
+        var seen = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
+                Once(ref seen, 1, "name", $"outputs[{index}]");
                 reader.Read();
                 name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"outputs[{index}].name must be a string");
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
+                Once(ref seen, 2, "parameters", $"outputs[{index}]");
                 reader.Read();
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref OutputParameters p) =>
                 {
@@ -525,6 +534,12 @@ internal static class V2RequestReader
             if (count > bytes.Length / size || count * size != bytes.Length)
             {
                 throw Invalid($"input '{name}' of shape [{TensorShape.Format(shape)}] and datatype {dataType.ToWireName()} needs {(decimal)count * size} bytes of binary data, got {bytes.Length}");
+            }
+
+            // A BOOL is one byte, 0 or 1: another value would read as true in JSON and pass through as itself in binary.
+            if (dataType == TensorDataType.Bool && bytes.Span.IndexOfAnyExcept((byte)0, (byte)1) is var at and >= 0)
+            {
+                throw Invalid($"binary data of BOOL input '{name}' has byte {bytes.Span[at]} at element {at}; a BOOL is 0 or 1");
             }
 
             return Tensor.FromBytes(name, dataType, shape, bytes);

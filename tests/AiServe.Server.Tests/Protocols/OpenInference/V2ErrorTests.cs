@@ -31,6 +31,8 @@ public sealed class V2ErrorTests(BundledModelsFactory factory) : IClassFixture<B
         { """not json""", "malformed JSON" },
         { """{"inputs": [], "inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}""", "'inputs' is given more than once in the request" },
         { """{"id": "a", "inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}], "id": "b"}""", "'id' is given more than once in the request" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4], "shape": [2, 2]}]}""", "'shape' is given more than once in inputs[0]" },
+        { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4], "data": [5, 6, 7, 8]}]}""", "'data' is given more than once in inputs[0]" },
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}garbage""", "malformed JSON" },
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}{}""", "malformed JSON" },
         { """{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 1e400]}]}""", "input 'input': 1e400 is out of range for FP32" },

@@ -74,6 +74,17 @@ public sealed class V2RequestReaderTests
         Assert.Contains($"LineNumber: {line} | BytePositionInLine: {column}.", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Read_BinaryBoolOtherThanZeroOrOne_Refused()
+    {
+        var header = """{"inputs": [{"name": "a", "shape": [3], "datatype": "BOOL", "parameters": {"binary_data_size": 3}}]}"""u8.ToArray();
+
+        var ex = Assert.Throws<InferenceException>(() => V2RequestReader.Read(header.Concat(new byte[] { 1, 0, 2 }).ToArray(), header.Length));
+
+        Assert.Contains("BOOL input 'a' has byte 2 at element 2; a BOOL is 0 or 1", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([1, 0, 1], V2RequestReader.Read(header.Concat(new byte[] { 1, 0, 1 }).ToArray(), header.Length).Request.Inputs[0].Data.ToArray());
+    }
+
     private static V2InferRequest ReadJson(string json) => V2RequestReader.Read(System.Text.Encoding.UTF8.GetBytes(json), jsonLength: null);
 
     [Fact]
