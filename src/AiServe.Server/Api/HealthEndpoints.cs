@@ -34,6 +34,14 @@ internal static class HealthEndpoints
                 notes["model.json"] = error;
             }
 
+            foreach (var (label, version) in model.Labels)
+            {
+                if (!model.Versions.ContainsKey(version))
+                {
+                    notes[$"label {label}"] = $"points at version {version}, which is not loaded (requests by this label get 503)";
+                }
+            }
+
             if (notes.Count > 0)
             {
                 reasons[model.Name] = notes;

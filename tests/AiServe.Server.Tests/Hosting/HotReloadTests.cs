@@ -184,6 +184,19 @@ public sealed class HotReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_LabelOfAVersionNotLoaded_ReasonInHealth()
+    {
+        _repo.WriteConfig("add", """{"name": "add", "max_batch_size": 8, "labels": {"stable": 1, "future": 7}}""").CopyVersion(TestPaths.DatatypesRepo, "add", 1);
+        using var factory = new AiServeFactory(_repo.Root);
+        var client = await factory.StartAsync();
+
+        var reasons = (await V2Http.GetAsync(client, "/health/ready")).Body.GetProperty("reasons").GetProperty("add");
+
+        Assert.Equal("points at version 7, which is not loaded (requests by this label get 503)", reasons.GetProperty("label future").GetString());
+        Assert.False(reasons.TryGetProperty("label stable", out _));
+    }
+
+    [Fact]
     public async Task Rescan_ModelJsonBecomesInvalid_ServingModelKeepsServing()
     {
         _repo.WriteConfig("add", AddConfig).CopyVersion(TestPaths.DatatypesRepo, "add", 1);
