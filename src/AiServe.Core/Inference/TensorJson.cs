@@ -146,62 +146,6 @@ public static class TensorJson
         writer.WriteEndArray();
     }
 
-    /// <summary>
-    /// Writes the tensor as nested JSON arrays following its shape (a scalar for shape []), starting at element
-    /// <paramref name="offset"/> and dimension <paramref name="fromDim"/>; used by protocols that return nested lists.
-    /// </summary>
-    public static void WriteNested(Utf8JsonWriter writer, Tensor tensor, int fromDim, long offset)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(tensor);
-        var shape = tensor.ShapeSpan;
-        if (fromDim >= shape.Length)
-        {
-            WriteElement(writer, tensor, offset);
-            return;
-        }
-
-        long stride = 1;
-        for (var d = fromDim + 1; d < shape.Length; d++)
-        {
-            stride *= shape[d];
-        }
-
-        writer.WriteStartArray();
-        for (long i = 0; i < shape[fromDim]; i++)
-        {
-            WriteNested(writer, tensor, fromDim + 1, offset + (i * stride));
-        }
-
-        writer.WriteEndArray();
-    }
-
-    /// <summary>Writes one element (BYTES: a string when it is UTF-8, else base64).</summary>
-    public static void WriteElement(Utf8JsonWriter writer, Tensor tensor, long index)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        ArgumentNullException.ThrowIfNull(tensor);
-        var i = checked((int)index);
-        switch (tensor.DataType)
-        {
-            case TensorDataType.Bool: writer.WriteBooleanValue(tensor.Data.Span[i] != 0); break;
-            case TensorDataType.UInt8: writer.WriteNumberValue(tensor.Data.Span[i]); break;
-            case TensorDataType.Int8: writer.WriteNumberValue((sbyte)tensor.Data.Span[i]); break;
-            case TensorDataType.UInt16: writer.WriteNumberValue(tensor.AsSpan<ushort>()[i]); break;
-            case TensorDataType.Int16: writer.WriteNumberValue(tensor.AsSpan<short>()[i]); break;
-            case TensorDataType.UInt32: writer.WriteNumberValue(tensor.AsSpan<uint>()[i]); break;
-            case TensorDataType.Int32: writer.WriteNumberValue(tensor.AsSpan<int>()[i]); break;
-            case TensorDataType.UInt64: writer.WriteNumberValue(tensor.AsSpan<ulong>()[i]); break;
-            case TensorDataType.Int64: writer.WriteNumberValue(tensor.AsSpan<long>()[i]); break;
-            case TensorDataType.Fp16: WriteFloat(writer, (float)tensor.AsSpan<Half>()[i]); break;
-            case TensorDataType.Bf16: WriteFloat(writer, BFloat16ToSingle(tensor.AsSpan<ushort>()[i])); break;
-            case TensorDataType.Fp32: WriteFloat(writer, tensor.AsSpan<float>()[i]); break;
-            case TensorDataType.Fp64: WriteDouble(writer, tensor.AsSpan<double>()[i]); break;
-            case TensorDataType.Bytes: WriteBytesElement(writer, tensor.Elements![i].Span); break;
-            default: throw new InferenceException(InferenceErrorCode.Internal, $"unknown datatype {tensor.DataType}");
-        }
-    }
-
     /// <summary>Converts a bfloat16 bit pattern to a float.</summary>
     public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
 

@@ -326,7 +326,7 @@ internal static class TfServingEndpoints
                 writer.WritePropertyName("outputs"u8);
                 if (outputs.Count == 1)
                 {
-                    TensorJson.WriteNested(writer, outputs[0], 0, 0);
+                    TfTensorJson.WriteNested(writer, outputs[0], 0, 0);
                 }
                 else
                 {
@@ -334,7 +334,7 @@ internal static class TfServingEndpoints
                     foreach (var output in outputs)
                     {
                         writer.WritePropertyName(output.Name);
-                        TensorJson.WriteNested(writer, output, 0, 0);
+                        TfTensorJson.WriteNested(writer, output, 0, 0);
                     }
 
                     writer.WriteEndObject();
@@ -372,7 +372,7 @@ internal static class TfServingEndpoints
     {
         var shape = tensor.ShapeSpan;
         var rowSize = shape.Length == 0 ? 0 : TensorShape.ElementCount(shape[1..]);
-        TensorJson.WriteNested(writer, tensor, 1, row * rowSize);
+        TfTensorJson.WriteNested(writer, tensor, 1, row * rowSize);
     }
 
     private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
@@ -383,6 +383,20 @@ internal static class TfServingEndpoints
         }
         catch (JsonException ex)
         {
+            // TF Serving reads the bare tokens NaN, Infinity and -Infinity (Python's json module writes them); as the
+            // strings the tensor decoder reads, they parse.
+            if (TfTensorJson.QuoteNonFiniteTokens(body.Span) is { } quoted)
+            {
+                try
+                {
+                    return JsonDocument.Parse(quoted);
+                }
+                catch (JsonException)
+                {
+                    // Malformed for another reason too: report the body's first mistake.
+                }
+            }
+
             throw RequestText.Malformed(ex);
         }
     }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Text;
 using AiServe.Tests.Common;
 
+using AiServe.Server.Protocols.TfServing;
+
 namespace AiServe.Server.Tests.Protocols.TfServing;
 
 public sealed class TfServingTests(BundledModelsFactory factory) : IClassFixture<BundledModelsFactory>
@@ -191,9 +193,46 @@ public sealed class TfServingDatatypeTests(DatatypesFactory factory) : IClassFix
 
         var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/identity:predict", "{\"inputs\": {" + string.Join(",", inputs) + "}}");
 
+        // A string tensor named *_bytes is binary in TF Serving's JSON: each element comes back as {"b64": ...}.
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(["héllo", "plain"], body.GetProperty("outputs").GetProperty("out_bytes")[0].EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["héllo", "plain"], body.GetProperty("outputs").GetProperty("out_bytes")[0].EnumerateArray()
+            .Select(e => Encoding.UTF8.GetString(Convert.FromBase64String(e.GetProperty("b64").GetString()!))));
         Assert.True(body.GetProperty("outputs").GetProperty("out_bool")[0][0].GetBoolean());
+    }
+
+    [Fact]
+    public async Task Predict_NonFiniteValues_ReadAndWrittenAsTfServingsBareTokens()
+    {
+        var client = await factory.StartAsync();
+        var inputs = new List<string>();
+        foreach (var type in new[] { "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "fp16", "bf16" })
+        {
+            inputs.Add($"\"in_{type}\": [[{(type == "bool" ? "true" : "1")}]]");
+        }
+
+        // Bare tokens in, as Python's json.dumps writes them (not standard JSON; TF Serving reads them).
+        inputs.Add("\"in_fp32\": [[NaN, Infinity]], \"in_fp64\": [[-Infinity]], \"in_bytes\": [[\"NaN\"]]");
+        using var content = new StringContent("{\"inputs\": {" + string.Join(",", inputs) + "}}");
+
+        using var response = await client.PostAsync("/v1/models/identity:predict", content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("\"out_fp32\":[[NaN,Infinity]]", text, StringComparison.Ordinal);
+        Assert.Contains("\"out_fp64\":[[-Infinity]]", text, StringComparison.Ordinal);
+        Assert.Contains("\"out_bytes\":[[{\"b64\":\"TmFO\"}]]", text, StringComparison.Ordinal); // the string "NaN" stays a string
+    }
+
+    [Theory]
+    [InlineData("""{"a": [NaN, -Infinity, Infinity]}""", """{"a": ["NaN", "-Infinity", "Infinity"]}""")]
+    [InlineData("""{"NaN": "NaN \" NaN", "b": [NaN]}""", """{"NaN": "NaN \" NaN", "b": ["NaN"]}""")]
+    [InlineData("""{"a": NaNa}""", null)]
+    [InlineData("""{"a": [1, 2]}""", null)]
+    public void QuoteNonFiniteTokens_QuotesBareTokensOnly(string json, string? expected)
+    {
+        var quoted = TfTensorJson.QuoteNonFiniteTokens(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal(expected, quoted is null ? null : Encoding.UTF8.GetString(quoted));
     }
 
     [Fact]
