@@ -1,8 +1,7 @@
 using System.Net;
 using System.Text;
-using AiServe.Tests.Common;
-
 using AiServe.Server.Protocols.TfServing;
+using AiServe.Tests.Common;
 
 namespace AiServe.Server.Tests.Protocols.TfServing;
 
