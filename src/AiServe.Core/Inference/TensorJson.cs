@@ -137,7 +137,8 @@ public static class TensorJson
                 foreach (var v in tensor.AsSpan<double>()) { WriteDouble(writer, v); }
                 break;
             case TensorDataType.Bytes:
-                foreach (var e in tensor.Elements!) { WriteBytesElement(writer, e.Span); }
+                var elements = tensor.Elements!;
+                for (var i = 0; i < elements.Count; i++) { WriteBytesElement(writer, tensor.Name, i, elements[i].Span); }
                 break;
             default:
                 throw new InferenceException(InferenceErrorCode.Internal, $"unknown datatype {tensor.DataType}");
@@ -263,17 +264,16 @@ public static class TensorJson
         }
     }
 
-    private static void WriteBytesElement(Utf8JsonWriter writer, ReadOnlySpan<byte> bytes)
+    private static void WriteBytesElement(Utf8JsonWriter writer, string name, int index, ReadOnlySpan<byte> bytes)
     {
-        if (System.Text.Unicode.Utf8.IsValid(bytes))
+        // JSON strings hold text: bytes that are not UTF-8 have no faithful JSON form (base64 would read as a
+        // different string), so the client is told to ask for the output as binary data, which carries any bytes.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
-            writer.WriteStringValue(bytes);
+            throw Invalid($"output '{name}' element {index} is not UTF-8 text, which a JSON answer cannot carry; request the output as binary data (\"parameters\": {{\"binary_data\": true}})");
         }
-        else
-        {
-            // Not text: the JSON form cannot hold arbitrary bytes, so send base64 (clients asking for binary get raw bytes).
-            writer.WriteBase64StringValue(bytes);
-        }
+
+        writer.WriteStringValue(bytes);
     }
 
     private delegate void LeafReader<TState>(ref Utf8JsonReader reader, string name, ref TState state);

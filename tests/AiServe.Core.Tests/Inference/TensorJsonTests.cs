@@ -295,11 +295,14 @@ public sealed class TensorJsonTests
     }
 
     [Fact]
-    public void WriteFlat_BytesNotUtf8_WrittenAsBase64()
+    public void WriteFlat_BytesNotUtf8_RefusedNamingTheOutputAndTheWayOut()
     {
-        var tensor = Tensor.FromElements("b", [1], [new byte[] { 0xFF, 0xFE }]);
+        var tensor = Tensor.FromElements("b", [2], [new byte[] { 0x61 }, new byte[] { 0xFF, 0xFE }]);
 
-        Assert.Equal("[\"//4=\"]", Write(tensor));
+        var ex = Assert.Throws<InferenceException>(() => Write(tensor));
+
+        Assert.Contains("output 'b' element 1 is not UTF-8 text", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("binary_data", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
