@@ -226,8 +226,8 @@ public static class TensorJson
 
                 BinaryPrimitives.WriteHalfLittleEndian(dest, half);
                 return true;
-            default: // BF16, through FP32 as its definition says
-                var asSingle = (float)value;
+            default: // BF16: through FP32 rounded to odd, so that the value is rounded once, as if straight to BF16
+                var asSingle = ToSingleRoundedToOdd(value);
                 var bits = SingleToBFloat16(asSingle);
                 if (finite && (float.IsInfinity(asSingle) || float.IsInfinity(BFloat16ToSingle(bits))))
                 {
@@ -237,6 +237,28 @@ public static class TensorJson
                 BinaryPrimitives.WriteUInt16LittleEndian(dest, bits);
                 return true;
         }
+    }
+
+    /// <summary>
+    /// The float nearest <paramref name="value"/> toward zero, with its last bit set when it is not exact (round to
+    /// odd). Rounding that to fewer bits gives what rounding the double straight to them gives; rounding to nearest
+    /// twice does not (1.0039062500009095 is just above a BF16 halfway point, and just below it as a float).
+    /// </summary>
+    private static float ToSingleRoundedToOdd(double value)
+    {
+        var single = (float)value;
+        if (!float.IsFinite(single) || single == value)
+        {
+            return single;
+        }
+
+        var bits = BitConverter.SingleToInt32Bits(single);
+        if (Math.Abs((double)single) > Math.Abs(value))
+        {
+            bits--; // one step toward zero: the magnitude is the low 31 bits
+        }
+
+        return BitConverter.Int32BitsToSingle(bits | 1);
     }
 
     private static void WriteFloat(Utf8JsonWriter writer, float v)

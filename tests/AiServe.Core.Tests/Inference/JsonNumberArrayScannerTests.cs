@@ -46,6 +46,21 @@ public sealed class JsonNumberArrayScannerTests
         return true;
     }
 
+    [Theory]
+    [InlineData(TensorDataType.Fp32)]
+    [InlineData(TensorDataType.Fp64)]
+    [InlineData(TensorDataType.Fp16)]
+    [InlineData(TensorDataType.Bf16)]
+    public void NegativeZero_KeepsItsSignOnBothPaths(TensorDataType type)
+    {
+        Assert.True(Fast("[-0.0, -0]", type, [2], out var tensor, out _));
+
+        var size = tensor!.Data.Length / 2;
+        Assert.Equal(0x80, tensor.Data.Span[size - 1]);
+        Assert.Equal(0x80, tensor.Data.Span[(2 * size) - 1]);
+        AssertAgrees("[-0.0, -0]", type, [2]);
+    }
+
     [Fact]
     public void RandomFloats_ShortestRoundTrip_MatchGeneralPathBitForBit()
     {

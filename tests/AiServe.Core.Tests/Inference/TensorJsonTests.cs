@@ -294,6 +294,30 @@ public sealed class TensorJsonTests
         Assert.Equal(expected, TensorJson.SingleToBFloat16(BitConverter.UInt32BitsToSingle(floatBits)));
     }
 
+    [Theory]
+    [InlineData("[-0.0]", TensorDataType.Fp32)]
+    [InlineData("[-0]", TensorDataType.Fp64)]
+    [InlineData("[-0.0]", TensorDataType.Fp16)]
+    [InlineData("[-0.0]", TensorDataType.Bf16)]
+    public void DecodeAndWrite_NegativeZero_KeepsItsSign(string json, TensorDataType type)
+    {
+        var tensor = Decode(json, type, [1]);
+
+        Assert.Equal(0x80, tensor.Data.Span[^1]); // the sign bit, little-endian
+        Assert.StartsWith("[-0", Write(tensor), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[1.0039062500009095]", (ushort)0x3F81)] // just above halfway between 0x3F80 and 0x3F81: rounds up
+    [InlineData("[1.0039062499990905]", (ushort)0x3F80)] // just below: rounds down
+    [InlineData("[1.00390625]", (ushort)0x3F80)] // exactly halfway: to even
+    public void Decode_Bf16_RoundedOnceFromTheDecimal(string json, ushort expected)
+    {
+        var tensor = Decode(json, TensorDataType.Bf16, [1]);
+
+        Assert.Equal(expected, tensor.AsSpan<ushort>()[0]);
+    }
+
     [Fact]
     public void WriteFlat_BytesNotUtf8_RefusedNamingTheOutputAndTheWayOut()
     {
