@@ -18,6 +18,7 @@ internal static class OpenApiExtensions
             });
             options.OperationFilter<RouteParametersFilter>();
             options.OperationFilter<InferExamplesFilter>();
+            options.OperationFilter<ClassifyRegressFilter>();
             options.OperationFilter<RequestTimeoutHeaderFilter>();
             options.DocumentFilter<PipelineRecordsFilter>();
         });

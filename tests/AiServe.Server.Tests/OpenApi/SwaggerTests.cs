@@ -150,6 +150,25 @@ public sealed class SwaggerTests(BundledModelsFactory factory) : IClassFixture<B
     }
 
     [Theory]
+    [InlineData("classify", new[] { "austen", "fashion-mnist", "penguins" })]
+    [InlineData("regress", new[] { "lecturer-ratings" })]
+    public async Task Document_ClassifyAndRegressHaveARunnableExamplePerModelThatAnswersThem(string method, string[] models)
+    {
+        var client = await factory.StartAsync();
+        var document = await Document();
+        var examples = document.GetProperty("paths").GetProperty($"/v1/models/{{model}}:{method}").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("examples");
+
+        Assert.Equal(models, examples.EnumerateObject().Select(e => e.Name).Order());
+        foreach (var model in examples.EnumerateObject())
+        {
+            var (status, body) = await V2Http.PostJsonAsync(client, $"/v1/models/{model.Name}:{method}", model.Value.GetProperty("value").GetRawText());
+            Assert.True(status == HttpStatusCode.OK, $"{model.Name}: {body}");
+            Assert.Equal(1, body.GetProperty("results").GetArrayLength());
+        }
+    }
+
+    [Theory]
     [InlineData("penguins", "island")]
     [InlineData("fashion-mnist", "image_b64")]
     [InlineData("austen", null)]

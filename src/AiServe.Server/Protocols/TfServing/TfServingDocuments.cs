@@ -31,3 +31,15 @@ public sealed record TfPredictRequestDocument(
 public sealed record TfPredictResponseDocument(
     [property: JsonPropertyName("predictions")] IReadOnlyList<object>? Predictions,
     [property: JsonPropertyName("outputs")] object? Outputs);
+
+/// <summary>A classify or regress request: records as <c>examples</c>, shared fields in <c>context</c> (for documentation).</summary>
+public sealed record TfExamplesRequestDocument(
+    [property: JsonPropertyName("signature_name")] string? SignatureName,
+    [property: JsonPropertyName("context")] object? Context,
+    [property: JsonPropertyName("examples")] IReadOnlyList<object> Examples);
+
+/// <summary>
+/// A classify answer (<c>results</c>: per example, [label, score] pairs) or a regress answer (<c>results</c>: per
+/// example, a value) (for documentation).
+/// </summary>
+public sealed record TfExamplesResponseDocument([property: JsonPropertyName("results")] IReadOnlyList<object> Results);

@@ -37,9 +37,9 @@ internal static class TfServingEndpoints
                 : "Regress examples (models with a regression or rating pipeline): one value per example";
             var name = char.ToUpperInvariant(method[0]) + method[1..];
             var handler = (HttpContext h, string model) => ClassifyOrRegress(h, model, method, services);
-            v1.MapPost($"/{{model}}:{method}", handler).WithName($"Tf{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/versions/{{version}}:{method}", handler).WithName($"TfVersion{name}").WithSummary(summary);
-            v1.MapPost($"/{{model}}/labels/{{label}}:{method}", handler).WithName($"TfLabel{name}").WithSummary(summary);
+            DescribeExamples(v1.MapPost($"/{{model}}:{method}", handler).WithName($"Tf{name}").WithSummary(summary), method);
+            DescribeExamples(v1.MapPost($"/{{model}}/versions/{{version}}:{method}", handler).WithName($"TfVersion{name}").WithSummary(summary), method);
+            DescribeExamples(v1.MapPost($"/{{model}}/labels/{{label}}:{method}", handler).WithName($"TfLabel{name}").WithSummary(summary), method);
         }
 
         return v1;
@@ -51,6 +51,13 @@ internal static class TfServingEndpoints
         .Produces<TfError>(StatusCodes.Status404NotFound)
         .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
         .WithMetadata(new TfPredictEndpointMetadata());
+
+    private static void DescribeExamples(RouteHandlerBuilder builder, string method) => builder
+        .Produces<TfExamplesResponseDocument>()
+        .Produces<TfError>(StatusCodes.Status400BadRequest)
+        .Produces<TfError>(StatusCodes.Status404NotFound)
+        .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
+        .WithMetadata(new TfExamplesEndpointMetadata(method));
 
     private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
@@ -462,3 +469,6 @@ internal static class TfServingEndpoints
 
 /// <summary>Marks the predict endpoints, so that OpenAPI can describe their request body.</summary>
 internal sealed class TfPredictEndpointMetadata;
+
+/// <summary>Marks the classify and regress endpoints (<paramref name="Method"/>), so that OpenAPI can describe their request body.</summary>
+internal sealed record TfExamplesEndpointMetadata(string Method);
