@@ -257,6 +257,8 @@ public sealed class ModelManager : IDisposable
                 continue;
             }
 
+            // A failure is logged once, here: an error when the version does not serve, a warning when the loaded
+            // one keeps serving.
             var loaded = LoadVersion(entry, file, config);
             if (loaded.State != ModelVersionState.Ready && old is { State: ModelVersionState.Ready })
             {
@@ -265,6 +267,11 @@ public sealed class ModelManager : IDisposable
                 old.FailedReloadKey = key;
                 versions[number] = old;
                 continue;
+            }
+
+            if (loaded.State != ModelVersionState.Ready)
+            {
+                ModelManagerLog.VersionLoadFailed(_logger, entry.Name, number, loaded.Reason);
             }
 
             versions[number] = loaded;
@@ -305,7 +312,6 @@ public sealed class ModelManager : IDisposable
     {
         if (file.Error is { } missing)
         {
-            ModelManagerLog.VersionLoadFailed(_logger, entry.Name, file.Version, missing);
             return new ModelVersion(entry.Name, file.Version, ModelVersionState.Unavailable, missing, file, entry.ConfigFingerprint, config, null, null);
         }
 
@@ -333,7 +339,6 @@ public sealed class ModelManager : IDisposable
 #pragma warning restore CA1031
         {
             instance?.Dispose();
-            ModelManagerLog.VersionLoadFailed(_logger, entry.Name, file.Version, ex.Message);
             return new ModelVersion(entry.Name, file.Version, ModelVersionState.Unavailable, ex.Message, file, entry.ConfigFingerprint, config, null, null);
         }
     }

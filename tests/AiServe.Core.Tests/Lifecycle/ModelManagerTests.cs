@@ -633,6 +633,35 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
+    public void Apply_FailedLoadAndFailedReload_LoggedOnceEachAtTheirLevel()
+    {
+        var logger = new FakeLogger<ModelManager>();
+        using var manager = new ModelManager(_backend, logger);
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2, "fail: never loads");
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+        logger.Collector.Clear();
+
+        // Version 1 reloads and fails: it keeps serving, so a warning and no error.
+        WriteVersion("m", 1, "fail: truncated");
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+
+        var reload = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Equal(Diagnostics.EventIds.ReloadFailedKeptOld, reload.Id);
+        Assert.Equal(LogLevel.Warning, reload.Level);
+        Assert.Equal(1, AcquiredVersion(manager, "m", version: 1));
+
+        // Version 2's first load failed: one error.
+        logger.Collector.Clear();
+        WriteVersion("m", 2, "fail: still not");
+        manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
+        var failed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Equal(Diagnostics.EventIds.VersionLoadFailed, failed.Id);
+        Assert.Equal(LogLevel.Error, failed.Level);
+    }
+
+    [Fact]
     public void Acquire_OnlyZeroPaddedVersionFolder_SaysWhyThereIsNoVersion()
     {
         var logger = new FakeLogger<ModelManager>();
