@@ -66,6 +66,9 @@ internal static class InferenceHttp
         return (version, label);
     }
 
+    /// <summary>The status the request log shows for a request whose client went away before its answer (nginx's).</summary>
+    public const int ClientClosedRequest = 499;
+
     /// <summary>
     /// Runs an inference handler on the version a request addresses (the route's <c>{version}</c> or
     /// <c>{label}</c>, else the highest ready version). It resolves the version, holds a reference on
@@ -133,9 +136,15 @@ internal static class InferenceHttp
             // Kestrel's own limits and framing errors (body too large, malformed chunked body).
             await WriteErrorAsync(http, ex.StatusCode, ex.Message);
         }
-        catch (Exception ex) when (ex is InferenceException or OperationCanceledException && aborted.IsCancellationRequested)
+        catch (Exception ex) when (ex is Microsoft.AspNetCore.Connections.ConnectionResetException
+            || (ex is InferenceException or OperationCanceledException or IOException && aborted.IsCancellationRequested))
         {
-            // The client went away while its request was read, queued or run; its work was dropped.
+            // The client went away while its request was read, queued or run; its work was dropped. Nobody reads an
+            // answer, and the request log says so with nginx's 499 (client closed request) rather than a 200 or a 500.
+            if (!http.Response.HasStarted)
+            {
+                http.Response.StatusCode = ClientClosedRequest;
+            }
         }
         finally
         {

@@ -46,10 +46,16 @@ internal sealed class RequestLogMiddleware
         Log(http, http.Response.StatusCode, start, null);
     }
 
+    private static bool IsReadinessCheck(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && request.Path.Value is { } path && path.EndsWith("/ready", StringComparison.Ordinal);
+
     private bool Log(HttpContext http, int statusCode, long start, Exception? exception)
     {
         var elapsedMs = (Stopwatch.GetTimestamp() - start) * 1000 / (double)Stopwatch.Frequency;
-        var level = exception is not null || statusCode > 499 ? LogEventLevel.Error : LogEventLevel.Information;
+        // A readiness check answering 503 (loading, draining, a model not ready) says what it was asked, not a failure.
+        var level = exception is not null || (statusCode > 499 && !(statusCode == 503 && IsReadinessCheck(http.Request)))
+            ? LogEventLevel.Error
+            : LogEventLevel.Information;
         if (!_logger.IsEnabled(level))
         {
             return false;

@@ -125,6 +125,52 @@ public sealed class ProductionLogTests
         Assert.DoesNotContain("automatic draining", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ReadinessAnswering503_LoggedAsInformation()
+    {
+        var output = new CaptureStream();
+        using var factory = new AiServeFactory(TestPaths.Models, services: s => s.AddSingleton(new LogOutput(output)), environment: "Production");
+        var client = await factory.StartAsync();
+        factory.Manager.BeginDrain();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/v2/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health/ready")).StatusCode);
+        factory.Services.GetRequiredService<BufferedConsoleSink>().Flush();
+
+        var lines = output.Text().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(l => l.TryGetProperty("StatusCode", out var status) && status.GetInt32() == 503).ToList();
+        Assert.True(lines.Count >= 2);
+        Assert.All(lines, l => Assert.False(l.TryGetProperty("@l", out _))); // Information, which CLEF leaves out
+    }
+
+    [Fact]
+    public async Task ClientResetsMidBody_Logs499AndNoError()
+    {
+        var output = new CaptureStream();
+        await using var factory = new AiServeFactory(TestPaths.Models, services: s => s.AddSingleton(new LogOutput(output)), environment: "Production");
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await factory.StartAsync();
+        var address = new Uri(factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .GetRequiredFeature<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>().Addresses.First());
+
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(
+                "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"inp"));
+            Assert.True(await Eventually.TrueAsync(() => factory.Manager.InFlight == 1)); // the request is reading its body
+            socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // closed with a reset, as by a client that crashed
+        }
+
+        var sink = factory.Services.GetRequiredService<BufferedConsoleSink>();
+        Assert.True(await Eventually.TrueAsync(() =>
+        {
+            sink.Flush();
+            return output.Text().Contains("responded 499", StringComparison.Ordinal);
+        }), output.Text());
+        Assert.DoesNotContain("\"@l\":\"Error\"", output.Text(), StringComparison.Ordinal); // nor for readiness 503s while the models load
+    }
+
     /// <summary>
     /// Runs a Production server, flushes its log once the requests are answered (each request's line is written
     /// before its response completes), and parses every line written so far.
