@@ -43,6 +43,7 @@ var app = builder.Build();
 
 app.UseAiServeRequestLogging();
 app.UseAiServeErrorBodies();
+app.UseDrainConnectionClose();
 app.UseRequestDecompression();
 app.UseAiServeOpenApi();
 

@@ -43,6 +43,9 @@ public sealed class ModelManager : IDisposable
     /// <summary>Ready to take traffic: the first load is complete and the server is not draining.</summary>
     public bool IsReady => _initialLoadComplete && !_draining;
 
+    /// <summary>True from the start of a shutdown (<see cref="BeginDrain"/>) on.</summary>
+    public bool IsDraining => _draining;
+
     /// <summary>Requests holding a version now (queued or running), over every model.</summary>
     public int InFlight => _models.Values.Sum(m => m.Versions.Values.Sum(v => v.InFlight));
 

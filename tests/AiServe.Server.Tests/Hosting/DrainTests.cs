@@ -42,6 +42,13 @@ public sealed class DrainTests : IDisposable
         var stopping = drain.StoppingAsync(CancellationToken.None);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await V2Http.GetAsync(client, "/v2/health/ready")).Status);
+        using (var duringDrain = await client.GetAsync("/v2/models/slow"))
+        {
+            // Served, on a connection the client is told to close.
+            Assert.Equal(HttpStatusCode.OK, duringDrain.StatusCode);
+            Assert.True(duringDrain.Headers.ConnectionClose);
+        }
+
         Assert.Equal("draining", (await V2Http.GetAsync(client, "/health/ready")).Body.GetProperty("status").GetString());
         Assert.True(await Eventually.TrueAsync(() => factory.Manager.IsReady == false));
         // Until the drain delay ends, a request is still taken (this one is invalid: 400); afterwards it is refused.
