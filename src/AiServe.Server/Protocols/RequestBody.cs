@@ -40,7 +40,7 @@ internal sealed class RequestBody : IDisposable
         }
 
         var capacity = (int)Math.Min(declared ?? 16 * 1024, maxBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 1));
+        var buffer = Rent(Math.Max(capacity, 1));
         var length = 0;
         try
         {
@@ -60,9 +60,9 @@ internal sealed class RequestBody : IDisposable
                         break;
                     }
 
-                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
+                    var bigger = Rent((int)Math.Min((long)buffer.Length * 2, maxBytes));
                     buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Return(buffer);
                     buffer = bigger;
                 }
 
@@ -82,13 +82,27 @@ internal sealed class RequestBody : IDisposable
             // (Brotli says so with an InvalidOperationException, gzip and deflate with an InvalidDataException.)
             // A compressed body (Content-Encoding) that does not decompress is the client's error. (ASP.NET Core's
             // decompression has taken the Content-Encoding header off the request by now.)
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
             throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the request body does not decompress (Content-Encoding): {ex.Message}");
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
             throw;
+        }
+    }
+
+    // Bodies up to this size use the shared pool; larger ones are allocated and left to the collector. The pool keeps
+    // what it is given, so a burst of 64 MB bodies (refused or not) left gigabytes held for good.
+    private const int PooledLimit = 1 << 20;
+
+    private static byte[] Rent(int size) => size <= PooledLimit ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length <= PooledLimit)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -97,7 +111,7 @@ internal sealed class RequestBody : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
         }
     }
 }
