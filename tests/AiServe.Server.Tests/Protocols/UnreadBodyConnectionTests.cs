@@ -51,6 +51,26 @@ public sealed class UnreadBodyConnectionTests
     }
 
     [Fact]
+    public async Task Post_MultipartCutOffByItsDeadline_Answers504()
+    {
+        // The form reader aborted the connection when the deadline cancelled its read: the client got no answer.
+        await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
+        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await factory.StartAsync();
+        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+        using var socket = new TcpClient();
+        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
+        var stream = socket.GetStream();
+        var head = "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\n\r\n"));
+        var answer = await ReadUntilClosedAsync(stream);
+
+        Assert.StartsWith("HTTP/1.1 504 ", answer, StringComparison.Ordinal);
+        Assert.Contains("passed while its body was being read", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Post_ChunkedMultipartPastTheLimit_Returns413()
     {
         // Without a length up front Kestrel's own limit stops the form reader; that is a 413, not a malformed body.

@@ -1,4 +1,6 @@
 using AiServe.Core.Inference;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 
 namespace AiServe.Server.Protocols.TfServing;
 
@@ -9,52 +11,68 @@ internal static class ImageUploads
         request.ContentType is { } type
         && (type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) || request.HasFormContentType && type.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The images of the request, each bounded by the body limit (the pipeline bounds pixels before decoding).</summary>
+    /// <summary>The most files one upload may carry (as ASP.NET Core's form reader allows by default).</summary>
+    public const int MaxFiles = 1024;
+
+    /// <summary>
+    /// The images of the request. The body is read whole first (bounded by the body limit and by the request's deadline,
+    /// as every body is), then its parts are taken apart in memory: a form read from the connection reacts to a
+    /// cancelled deadline by aborting the connection, so the client got no answer at all.
+    /// </summary>
     public static async Task<IReadOnlyList<ReadOnlyMemory<byte>>> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        using var body = await RequestBody.ReadAsync(request, maxBytes, cancellationToken);
         if (!request.HasFormContentType)
         {
-            using var body = await RequestBody.ReadAsync(request, maxBytes, cancellationToken);
             return [body.Memory.ToArray()];
         }
 
-        if (request.ContentLength > maxBytes)
+        var boundary = MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            ? HeaderUtilities.RemoveQuotes(type.Boundary).Value
+            : null;
+        if (string.IsNullOrEmpty(boundary))
         {
-            throw new RequestTooLargeException(request.ContentLength.Value, maxBytes);
+            throw new InferenceException(InferenceErrorCode.InvalidArgument, "malformed multipart body: the Content-Type has no boundary");
         }
 
-        IFormCollection form;
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body.Memory, out var bytes))
+        {
+            throw new InvalidOperationException("a request body is an array");
+        }
+
+        var images = new List<ReadOnlyMemory<byte>>();
         try
         {
-            form = await request.ReadFormAsync(cancellationToken);
+            var reader = new MultipartReader(boundary, new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false));
+            while (await reader.ReadNextSectionAsync(CancellationToken.None) is { } section)
+            {
+                // Files only, as a form's Files are: a part with a file name.
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.IsFileDisposition())
+                {
+                    continue;
+                }
+
+                if (images.Count == MaxFiles)
+                {
+                    throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the multipart upload has more than {MaxFiles} files");
+                }
+
+                using var file = new MemoryStream();
+                await section.Body.CopyToAsync(file, CancellationToken.None);
+                images.Add(file.ToArray());
+            }
         }
-        catch (Exception ex) when (ex is InvalidDataException || ex is IOException and not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
-            // (Kestrel's own refusals, a body past the size limit among them, derive from IOException too: they keep
-            // their status, 413 for that one.)
-            // InvalidDataException: a broken part or a form limit; IOException: the body ends inside a part.
+            // A broken part, or the body ending inside one.
             throw new InferenceException(InferenceErrorCode.InvalidArgument, $"malformed multipart body: {ex.Message}");
         }
 
-        if (form.Files.Count == 0)
+        if (images.Count == 0)
         {
             throw new InferenceException(InferenceErrorCode.InvalidArgument,
                 "the multipart upload has no files; send each image as a file part");
-        }
-
-        var images = new List<ReadOnlyMemory<byte>>(form.Files.Count);
-        long total = 0;
-        foreach (var file in form.Files)
-        {
-            total += file.Length;
-            if (total > maxBytes)
-            {
-                throw new RequestTooLargeException(total, maxBytes);
-            }
-
-            using var stream = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(stream, cancellationToken);
-            images.Add(stream.ToArray());
         }
 
         return images;
