@@ -61,6 +61,15 @@ internal static class TfServingEndpoints
 
     private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
+        // GET on a predict, classify or regress URL reaches this route (its last segment reads as a name): it is the
+        // method that is wrong, not the model.
+        if (http.Request.Path.Value is { } path && (path.EndsWith(":predict", StringComparison.Ordinal)
+            || path.EndsWith(":classify", StringComparison.Ordinal) || path.EndsWith(":regress", StringComparison.Ordinal)))
+        {
+            http.Response.Headers.Allow = "POST";
+            return TypedResults.Json(new TfError($"{http.Request.Method} {path}: the method is not allowed here (allowed: POST)"), statusCode: StatusCodes.Status405MethodNotAllowed);
+        }
+
         var (version, label) = InferenceHttp.Addressed(http, model);
         try
         {
