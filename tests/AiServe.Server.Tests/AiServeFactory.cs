@@ -3,6 +3,9 @@ using AiServe.Core.Lifecycle;
 using AiServe.Server.Hosting;
 using AiServe.Tests.Common;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +50,17 @@ public class AiServeFactory(string repositoryPath, double pollSeconds = 0, long?
     /// or that the server refuses before reading them.
     /// </summary>
     public HttpClient CreateStreamingClient() => Server.CreateClient();
+
+    /// <summary>
+    /// Starts the server on real Kestrel on a free loopback port (for tests of connections, which the in-memory
+    /// server does not have) and returns its address.
+    /// </summary>
+    public async Task<Uri> StartOnKestrelAsync()
+    {
+        this.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        await StartAsync();
+        return new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+    }
 
     /// <summary>Scans the repository and applies changes, as one poll does.</summary>
     public void Rescan() => Services.GetRequiredService<ModelRepositoryService>().ScanAndApply(CancellationToken.None);

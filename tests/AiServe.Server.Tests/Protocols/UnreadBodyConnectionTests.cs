@@ -1,11 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using AiServe.Tests.Common;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AiServe.Server.Tests.Protocols;
 
@@ -26,18 +21,11 @@ public sealed class UnreadBodyConnectionTests
         string extraHeader, int declaredLength, int status, string message)
     {
         await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        await factory.StartAsync();
-        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
-        var stream = socket.GetStream();
+        var address = await factory.StartOnKestrelAsync();
 
         // The headers and the first bytes of a body that never comes whole.
-        var head = $"POST /v2/models/iris/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{extraHeader}Content-Length: {declaredLength}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + """{"inputs": [""" ));
-        var answer = await ReadUntilClosedAsync(stream);
+        var answer = await RawHttp.SendUntilClosedAsync(address,
+            $"POST /v2/models/iris/infer HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{extraHeader}Content-Length: {declaredLength}\r\n\r\n" + """{"inputs": [""");
 
         Assert.StartsWith($"HTTP/1.1 {status} ", answer, StringComparison.Ordinal);
         Assert.Contains("\r\nConnection: close\r\n", answer, StringComparison.OrdinalIgnoreCase);
@@ -55,16 +43,11 @@ public sealed class UnreadBodyConnectionTests
     {
         // The form reader aborted the connection when the deadline cancelled its read: the client got no answer.
         await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        await factory.StartAsync();
-        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        var address = await factory.StartOnKestrelAsync();
 
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
-        var stream = socket.GetStream();
-        var head = "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\n\r\n"));
-        var answer = await ReadUntilClosedAsync(stream);
+        var answer = await RawHttp.SendUntilClosedAsync(address,
+            "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n"
+            + "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 504 ", answer, StringComparison.Ordinal);
         Assert.Contains("passed while its body was being read", answer, StringComparison.Ordinal);
@@ -75,34 +58,14 @@ public sealed class UnreadBodyConnectionTests
     {
         // Without a length up front Kestrel's own limit stops the form reader; that is a 413, not a malformed body.
         await using var factory = new AiServeFactory(TestPaths.Models, maxBodyBytes: 100_000);
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        await factory.StartAsync();
-        var address = new Uri(factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(IPAddress.Loopback, address.Port);
-        var stream = socket.GetStream();
+        var address = await factory.StartOnKestrelAsync();
         var part = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n" + new string('x', 150_000);
-        var head = "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{head}{part.Length:x}\r\n{part}\r\n"));
-        var answer = await ReadUntilClosedAsync(stream);
+
+        var answer = await RawHttp.SendUntilClosedAsync(address,
+            "POST /v1/models/fashion-mnist:predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + $"{part.Length:x}\r\n{part}\r\n");
 
         Assert.StartsWith("HTTP/1.1 413 ", answer, StringComparison.Ordinal);
         Assert.Contains("\"error\"", answer, StringComparison.Ordinal);
-    }
-
-    /// <summary>Reads what the server sends until it closes the connection (at most 30 s: a server that keeps it open fails the test).</summary>
-    private static async Task<string> ReadUntilClosedAsync(NetworkStream stream)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var received = new MemoryStream();
-        var buffer = new byte[4096];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cts.Token)) > 0)
-        {
-            received.Write(buffer, 0, read);
-        }
-
-        return Encoding.ASCII.GetString(received.ToArray());
     }
 }

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using AiServe.Server.Telemetry;
 using AiServe.Tests.Common;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AiServe.Server.Tests.Telemetry;
@@ -102,23 +101,12 @@ public sealed class ProductionLogTests
         // the body (event 67), an error that says nothing about the server.
         var output = new CaptureStream();
         await using var factory = new AiServeFactory(TestPaths.Models, services: s => s.AddSingleton(new LogOutput(output)), environment: "Production");
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        await factory.StartAsync();
-        var address = new Uri(factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
-            .GetRequiredFeature<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>().Addresses.First());
+        var address = await factory.StartOnKestrelAsync();
 
-        using (var socket = new System.Net.Sockets.TcpClient())
-        {
-            await socket.ConnectAsync(IPAddress.Loopback, address.Port);
-            var stream = socket.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(
-                "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n{\"inputs\": ["));
-            using var closed = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var answer = new MemoryStream();
-            await stream.CopyToAsync(answer, closed.Token);
-            Assert.StartsWith("HTTP/1.1 504 ", Encoding.ASCII.GetString(answer.ToArray()), StringComparison.Ordinal);
-        }
+        var answer = await RawHttp.SendUntilClosedAsync(address,
+            "POST /v2/models/iris/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Request-Timeout: 50\r\nContent-Length: 5000\r\n\r\n{\"inputs\": [");
 
+        Assert.StartsWith("HTTP/1.1 504 ", answer, StringComparison.Ordinal);
         factory.Services.GetRequiredService<BufferedConsoleSink>().Flush();
         var text = output.Text();
         Assert.Contains("responded 504", text, StringComparison.Ordinal);
@@ -148,10 +136,7 @@ public sealed class ProductionLogTests
     {
         var output = new CaptureStream();
         await using var factory = new AiServeFactory(TestPaths.Models, services: s => s.AddSingleton(new LogOutput(output)), environment: "Production");
-        factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        await factory.StartAsync();
-        var address = new Uri(factory.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
-            .GetRequiredFeature<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>().Addresses.First());
+        var address = await factory.StartOnKestrelAsync();
 
         using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
         {
