@@ -102,6 +102,13 @@ internal static class TensorCodec
     {
         if (datatype == V2DataTypes.Bytes)
         {
+            // Each element takes at least its 4-byte length: a count the bytes cannot hold is refused before the
+            // array of elements is made from it.
+            if (count > bytes.Length / 4)
+            {
+                throw new FormatException($"binary data of BYTES output '{name}' has {bytes.Length} bytes, too few for {count} elements of at least 4 bytes each");
+            }
+
             var elements = new byte[count][];
             var offset = 0;
             for (var i = 0; i < count; i++)
@@ -157,7 +164,8 @@ internal static class TensorCodec
     /// <summary>Decodes a JSON <c>data</c> value (flat or nested arrays, or one scalar) into <paramref name="count"/> elements.</summary>
     public static Array ReadJson(string name, string datatype, int count, JsonElement data)
     {
-        var leaves = new List<JsonElement>(count);
+        // Not sized from count: the declared shape is checked against the data, not trusted to allocate.
+        var leaves = new List<JsonElement>();
         Flatten(data, leaves);
         if (leaves.Count != count)
         {
@@ -181,7 +189,7 @@ internal static class TensorCodec
                 V2DataTypes.Bf16 => leaves.ConvertAll(e => SingleToBFloat16((float)ReadDouble(e))).ToArray(),
                 V2DataTypes.Fp32 => leaves.ConvertAll(e => (float)ReadDouble(e)).ToArray(),
                 V2DataTypes.Fp64 => leaves.ConvertAll(ReadDouble).ToArray(),
-                V2DataTypes.Bytes => leaves.ConvertAll(e => Encoding.UTF8.GetBytes(e.GetString()!)).ToArray(),
+                V2DataTypes.Bytes => leaves.ConvertAll(ReadString).ToArray(),
                 _ => throw new FormatException($"'{name}' has unknown datatype '{datatype}'"),
             };
         }
@@ -204,6 +212,11 @@ internal static class TensorCodec
             Flatten(item, leaves);
         }
     }
+
+    // GetString() answers null for a JSON null; a BYTES element is a string, never null.
+    private static byte[] ReadString(JsonElement e) => e.ValueKind == JsonValueKind.String
+        ? Encoding.UTF8.GetBytes(e.GetString()!)
+        : throw new FormatException($"a BYTES element is {V2BodyDecoder.Describe(e)}, not a string");
 
     // JSON has no NaN or infinity: they travel as the strings Python's json module and Triton's clients use.
     private static double ReadDouble(JsonElement e) => e.ValueKind == JsonValueKind.String

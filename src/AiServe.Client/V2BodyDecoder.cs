@@ -47,11 +47,12 @@ internal static class V2BodyDecoder
         {
             foreach (var output in outputs.EnumerateArray())
             {
+                var name = RequiredString(output, "name", "an element of 'outputs'");
                 var binary = output.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
                     && p.TryGetProperty("binary_data", out var b) && b.ValueKind is JsonValueKind.True or JsonValueKind.False
                         ? b.GetBoolean()
                         : (bool?)null;
-                request.Outputs.Add(new RequestedOutput(RequiredString(output, "name", "an output"), binary));
+                request.Outputs.Add(new RequestedOutput(name, binary));
             }
         }
 
@@ -95,21 +96,21 @@ internal static class V2BodyDecoder
                 throw new FormatException($"'{name}' has unknown datatype '{datatype}'");
             }
 
-            if (!item.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
-            {
-                throw new FormatException($"'{name}' has no 'shape' array");
-            }
-
-            var shape = shapeElement.EnumerateArray().Select(d => d.TryGetInt64(out var x) && x >= 0 ? x : throw new FormatException($"'{name}' has a shape that is not non-negative integers")).ToArray();
-            var count = checked((int)shape.Aggregate(1L, (a, d) => checked(a * d)));
+            var shape = ReadShape(item, name);
+            var count = ElementCount(name, shape);
 
             Array data;
             if (item.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
                 && parameters.TryGetProperty("binary_data_size", out var sizeElement))
             {
-                if (!sizeElement.TryGetInt32(out var size) || size < 0 || size > binary.Length - offset)
+                if (sizeElement.ValueKind != JsonValueKind.Number || !sizeElement.TryGetInt32(out var size) || size < 0)
                 {
-                    throw new FormatException($"'{name}' has binary_data_size {sizeElement}, but {binary.Length - offset} bytes of binary data remain");
+                    throw new FormatException($"'{name}' has binary_data_size {sizeElement.GetRawText()}, which is not a non-negative integer");
+                }
+
+                if (size > binary.Length - offset)
+                {
+                    throw new FormatException($"'{name}' has binary_data_size {size}, but {binary.Length - offset} bytes of binary data remain");
                 }
 
                 data = TensorCodec.ReadBinary(name, datatype, count, binary.Slice(offset, size));
@@ -135,8 +136,70 @@ internal static class V2BodyDecoder
         return tensors;
     }
 
-    private static string RequiredString(JsonElement element, string property, string owner) =>
-        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
+    private static long[] ReadShape(JsonElement item, string name)
+    {
+        if (!item.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"'{name}' has no 'shape' array");
+        }
+
+        var shape = new long[shapeElement.GetArrayLength()];
+        var i = 0;
+        foreach (var d in shapeElement.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var dim) || dim < 0)
+            {
+                throw new FormatException($"'{name}' has a shape whose dimension {i} is {Describe(d)}, not a non-negative integer");
+            }
+
+            shape[i++] = dim;
+        }
+
+        return shape;
+    }
+
+    // The declared count is only compared with the data, never allocated from (the data is what shows the count
+    // real); it must still fit one array, as every decoded tensor is held in one.
+    private static int ElementCount(string name, long[] shape)
+    {
+        if (Array.IndexOf(shape, 0L) >= 0)
+        {
+            return 0;
+        }
+
+        long count = 1;
+        foreach (var dim in shape)
+        {
+            if (dim > Array.MaxLength / count)
+            {
+                throw new FormatException($"'{name}' has shape [{string.Join(",", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
+            }
+
+            count *= dim;
+        }
+
+        return (int)count;
+    }
+
+    private static string RequiredString(JsonElement element, string property, string owner)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"{owner} is {Describe(element)}, not a JSON object");
+        }
+
+        return element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()!
             : throw new FormatException($"{owner} has no string '{property}'");
+    }
+
+    /// <summary>A JSON value for a message: a number or literal as written, anything else by its kind (it may be long).</summary>
+    internal static string Describe(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => value.GetRawText() is { Length: <= 40 } raw ? raw : "a number of over 40 digits",
+        JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => value.GetRawText(),
+        JsonValueKind.String => "a string",
+        JsonValueKind.Array => "an array",
+        _ => "an object",
+    };
 }

@@ -79,4 +79,34 @@ public sealed class InferTensorTests
         Assert.Throws<FormatException>(() => InferRequest.FromJson("""{"inputs":[]}"""u8));
         Assert.Throws<FormatException>(() => InferRequest.FromJson("""[1]"""u8));
     }
+
+    [Theory]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}],"outputs":[5]}""", "an element of 'outputs' is 5, not a JSON object")]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"BYTES","shape":[1],"data":[null]}]}""", "a BYTES element is null, not a string")]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"FP32","shape":[true],"data":[1]}]}""", "dimension 0 is true, not a non-negative integer")]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"FP32","shape":[100000,100000,100000],"data":[1]}]}""", "more than the 2147483591 elements")]
+    [InlineData("""{"inputs":[[]]}""", "an element of 'inputs' is an array, not a JSON object")]
+    public void FromJson_Malformed_ThrowsFormatExceptionNamingTheProblem(string json, string message)
+    {
+        var ex = Assert.Throws<FormatException>(() => InferRequest.FromJson(System.Text.Encoding.UTF8.GetBytes(json)));
+
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"FP32","shape":[100000000],"data":[1]}]}""")]
+    [InlineData("""{"inputs":[{"name":"x","datatype":"BYTES","shape":[100000000],"parameters":{"binary_data_size":0}}]}""")]
+    public void FromJson_ShapeFarBeyondItsData_RefusedWithoutAllocatingForTheShape(string json)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(json);
+        Assert.Throws<FormatException>(() => InferRequest.FromJson(body));
+
+        // Decoding runs on this thread, so its allocations are this thread's: a few KB, not the 0.8-1.6 GB that
+        // 100 M declared elements would take.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<FormatException>(() => InferRequest.FromJson(body));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < 1_000_000, $"{allocated} bytes allocated");
+    }
 }

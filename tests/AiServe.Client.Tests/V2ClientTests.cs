@@ -216,6 +216,25 @@ public sealed class V2ClientTests : IAsyncLifetime
         Assert.Contains("binary_data_size", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"name":"p","datatype":"FP32","shape":["1",3],"data":[1,2,3]}""", "dimension 0 is a string, not a non-negative integer")]
+    [InlineData("""{"name":"p","datatype":"FP32","shape":[null],"data":[]}""", "dimension 0 is null, not a non-negative integer")]
+    [InlineData("""{"name":"p","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":"4"}}""", "binary_data_size \"4\", which is not a non-negative integer")]
+    [InlineData("1", "an element of 'outputs' is 1, not a JSON object")]
+    [InlineData("""{"name":"p","datatype":"FP32","shape":[100000,100000,100000],"data":[1]}""", "more than the 2147483591 elements a tensor can hold")]
+    [InlineData("""{"name":"p","datatype":"FP32","shape":[2000000000],"data":[1]}""", "a shape of 2000000000 elements but its data holds 1")]
+    [InlineData("""{"name":"p","datatype":"BYTES","shape":[2000000000],"parameters":{"binary_data_size":0}}""", "has 0 bytes, too few for 2000000000 elements")]
+    [InlineData("""{"name":"p","datatype":"BYTES","shape":[1],"data":[null]}""", "a BYTES element is null, not a string")]
+    public async Task Decode_MalformedOutput_ThrowsClientExceptionNamingTheProblem(string output, string message)
+    {
+        _server.CannedBody = (Encoding.UTF8.GetBytes($$"""{"model_name":"capture","outputs":[{{output}}]}"""), null);
+
+        var ex = await Assert.ThrowsAsync<V2ClientException>(() => Client.InferAsync("capture", null, new InferRequest(InferTensor.Fp32("x", [1], [0f]))));
+
+        Assert.Equal(HttpStatusCode.OK, ex.StatusCode);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InferAsync_UnknownModel_ThrowsWithStatusAndServerMessage()
     {
