@@ -15,7 +15,7 @@ public sealed class InferTensor
     /// <param name="datatype">A V2 wire name (see <see cref="V2DataTypes"/>).</param>
     /// <param name="shape">The dimensions; none negative.</param>
     /// <param name="data">The elements, row-major, in the array type <see cref="V2DataTypes.ElementType"/> names.</param>
-    /// <exception cref="ArgumentException">The datatype is unknown, the array has the wrong type, or the count does not match the shape.</exception>
+    /// <exception cref="ArgumentException">The datatype is unknown, the array has the wrong type or a null BYTES element, or the count does not match the shape.</exception>
     public InferTensor(string name, string datatype, IReadOnlyList<long> shape, Array data)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -25,6 +25,11 @@ public sealed class InferTensor
         if (data.GetType().GetElementType() != elementType || data.Rank != 1)
         {
             throw new ArgumentException($"tensor '{name}' of datatype {datatype} needs a {elementType.Name}[], got {data.GetType().Name}", nameof(data));
+        }
+
+        if (data is byte[][] elements && Array.IndexOf(elements, null) is var missing and >= 0)
+        {
+            throw new ArgumentException($"element {missing} of BYTES tensor '{name}' is null; an empty element is an empty array", nameof(data));
         }
 
         long count = 1;
@@ -119,7 +124,8 @@ public sealed class InferTensor
     public static InferTensor Strings(string name, long[] shape, string[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return new(name, V2DataTypes.Bytes, shape, Array.ConvertAll(data, Encoding.UTF8.GetBytes));
+        // A null string stays null here, for the constructor to refuse naming its index.
+        return new(name, V2DataTypes.Bytes, shape, Array.ConvertAll(data, s => s is null ? null! : Encoding.UTF8.GetBytes(s)));
     }
 
     /// <summary>The elements as <typeparamref name="T"/>[] (e.g. <c>GetData&lt;float&gt;()</c> for FP32).</summary>

@@ -17,6 +17,16 @@ public sealed class InferTensorTests
     }
 
     [Fact]
+    public void Bytes_NullElement_ThrowsNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => InferTensor.Bytes("b", [2], [[1], null!]));
+        Assert.Contains("element 1 of BYTES tensor 'b' is null", ex.Message, StringComparison.Ordinal);
+
+        ex = Assert.Throws<ArgumentException>(() => InferTensor.Strings("s", [2], [null!, "x"]));
+        Assert.Contains("element 0 of BYTES tensor 's' is null", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void GetData_WrongType_ThrowsNamingDatatype()
     {
         var ex = Assert.Throws<InvalidOperationException>(() => InferTensor.Int64("l", [1], [1]).GetData<float>());
