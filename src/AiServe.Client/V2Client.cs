@@ -41,7 +41,9 @@ public sealed class V2Client
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="V2ClientException">The server answered with an error.</exception>
     public Task<ServerMetadata> ServerMetadataAsync(CancellationToken cancellationToken = default) =>
-        GetJsonAsync("/v2", V2JsonContext.Default.ServerMetadata, cancellationToken);
+        GetJsonAsync("/v2", V2JsonContext.Default.ServerMetadata,
+            m => m.Extensions?.Contains(null!) == true ? "'extensions' holds null" : null,
+            cancellationToken);
 
     /// <summary>A model's metadata (<c>GET /v2/models/{model}[/versions/{version}]</c>).</summary>
     /// <param name="model">The model's name.</param>
@@ -49,7 +51,9 @@ public sealed class V2Client
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="V2ClientException">The server answered with an error (e.g. 404 for an unknown model).</exception>
     public Task<ModelMetadata> ModelMetadataAsync(string model, string? version = null, CancellationToken cancellationToken = default) =>
-        GetJsonAsync(ModelPath(model, version, ""), V2JsonContext.Default.ModelMetadata, cancellationToken);
+        GetJsonAsync(ModelPath(model, version, ""), V2JsonContext.Default.ModelMetadata,
+            m => m.Inputs.Contains(null!) ? "'inputs' holds null" : m.Outputs.Contains(null!) ? "'outputs' holds null" : m.Versions?.Contains(null!) == true ? "'versions' holds null" : null,
+            cancellationToken);
 
     /// <summary>
     /// Whether a model (version) is ready: true on 200, false on 503. Any other status (e.g. 404 for an unknown
@@ -138,20 +142,33 @@ public sealed class V2Client
         return response.StatusCode == HttpStatusCode.OK;
     }
 
-    private async Task<T> GetJsonAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    /// <summary>
+    /// GETs a JSON document. Missing required fields and nulls in non-nullable ones fail deserialisation (see
+    /// <see cref="V2JsonContext"/>); <paramref name="problem"/> names what else is wrong (a null list element), or null.
+    /// </summary>
+    private async Task<T> GetJsonAsync<T>(string path, JsonTypeInfo<T> type, Func<T, string?> problem, CancellationToken cancellationToken)
     {
         using var response = await _http.GetAsync(new Uri(_root + path), cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        T? value;
         try
         {
-            return JsonSerializer.Deserialize(body, type)
-                ?? throw new V2ClientException(response.StatusCode, $"GET {path} answered null");
+            value = JsonSerializer.Deserialize(body, type);
         }
         catch (JsonException ex)
         {
             throw new V2ClientException(response.StatusCode, $"GET {path} answered a body that is not the expected JSON: {ex.Message}", ex);
         }
+
+        if (value is null)
+        {
+            throw new V2ClientException(response.StatusCode, $"GET {path} answered null");
+        }
+
+        return problem(value) is { } what
+            ? throw new V2ClientException(response.StatusCode, $"GET {path} answered a body that is not the expected JSON: {what}")
+            : value;
     }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)

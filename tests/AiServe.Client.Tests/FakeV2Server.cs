@@ -15,7 +15,8 @@ namespace AiServe.Client.Tests;
 /// <summary>
 /// A tiny V2 server on 127.0.0.1 (port chosen by the OS) with known answers:
 /// model "echo" returns each input as an output of the same name (JSON data as JSON, binary data as binary);
-/// model "capture" records the request and answers with <see cref="CannedBody"/>; "loading" is not ready;
+/// model "capture" is ready, has <see cref="CannedMetadata"/>, records the request and answers with
+/// <see cref="CannedBody"/>; "loading" is not ready;
 /// "broken" fails with a plain-text 500; any other model is a 404 with <c>{"error": ...}</c>.
 /// </summary>
 public sealed class FakeV2Server : IAsyncDisposable
@@ -43,6 +44,10 @@ public sealed class FakeV2Server : IAsyncDisposable
     public (byte[] Body, int? HeaderLength) CannedBody { get; set; } =
         ("""{"model_name":"capture","outputs":[]}"""u8.ToArray(), null);
 
+    /// <summary>What the "capture" model's metadata answers (200, JSON).</summary>
+    public string CannedMetadata { get; set; } =
+        """{"name":"capture","inputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}],"outputs":[]}""";
+
     public static async Task<FakeV2Server> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -54,8 +59,8 @@ public sealed class FakeV2Server : IAsyncDisposable
         app.MapGet("/v2", () => Results.Json(new { name = "fake", version = "0.1", extensions = new[] { "binary_tensor_data" } }));
         app.MapGet("/v2/health/live", () => Results.Json(new { live = true }));
         app.MapGet("/v2/health/ready", () => Results.Json(new { ready = false }, statusCode: 503));
-        app.MapGet("/v2/models/{model}", (string model) => Metadata(model));
-        app.MapGet("/v2/models/{model}/versions/{version}", (string model) => Metadata(model));
+        app.MapGet("/v2/models/{model}", (string model) => server!.Metadata(model));
+        app.MapGet("/v2/models/{model}/versions/{version}", (string model) => server!.Metadata(model));
         app.MapGet("/v2/models/{model}/ready", (string model) => Ready(model));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (string model) => Ready(model));
         app.MapPost("/v2/models/{model}/infer", (HttpContext http, string model) => server!.InferAsync(http, model, null));
@@ -74,20 +79,23 @@ public sealed class FakeV2Server : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static IResult Metadata(string model) => model == "echo"
-        ? Results.Json(new
+    private IResult Metadata(string model) => model switch
+    {
+        "echo" => Results.Json(new
         {
             name = "echo",
             versions = new[] { "1" },
             platform = "fake",
             inputs = new[] { new { name = "x", datatype = "FP32", shape = new long[] { -1, 4 } } },
             outputs = new[] { new { name = "x", datatype = "FP32", shape = new long[] { -1, 4 } } },
-        })
-        : Results.Json(new { error = $"unknown model '{model}'" }, statusCode: 404);
+        }),
+        "capture" => Results.Text(CannedMetadata, "application/json"),
+        _ => Results.Json(new { error = $"unknown model '{model}'" }, statusCode: 404),
+    };
 
     private static IResult Ready(string model) => model switch
     {
-        "echo" => Results.Json(new { name = model, ready = true }),
+        "echo" or "capture" => Results.Json(new { name = model, ready = true }),
         "loading" => Results.Json(new { name = model, ready = false }, statusCode: 503),
         _ => Results.Json(new { error = $"unknown model '{model}'" }, statusCode: 404),
     };

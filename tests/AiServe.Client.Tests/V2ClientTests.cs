@@ -42,6 +42,33 @@ public sealed class V2ClientTests : IAsyncLifetime
         Assert.Equal([-1L, 4L], input.Shape);
     }
 
+    [Theory]
+    [InlineData("{}", "missing required properties including: 'name', 'inputs', 'outputs'")]
+    [InlineData("""{"name":"m","inputs":null,"outputs":[]}""", "'Inputs' on type 'AiServe.Client.ModelMetadata' doesn't allow null")]
+    [InlineData("""{"name":"m","inputs":[null],"outputs":[]}""", "'inputs' holds null")]
+    [InlineData("""{"name":"m","inputs":[{"name":"x","datatype":"FP32"}],"outputs":[]}""", "missing required properties including: 'shape'")]
+    [InlineData("""{"name":"m","inputs":[{"datatype":"FP32","shape":[1]}],"outputs":[]}""", "missing required properties including: 'name'")]
+    [InlineData("""{"name":"m","inputs":[{"name":null,"datatype":"FP32","shape":[1]}],"outputs":[]}""", "'Name' on type 'AiServe.Client.TensorMetadata' doesn't allow null")]
+    public async Task ModelMetadataAsync_FieldMissingOrNull_ThrowsNamingIt(string metadata, string message)
+    {
+        _server.CannedMetadata = metadata;
+
+        var ex = await Assert.ThrowsAsync<V2ClientException>(() => Client.ModelMetadataAsync("capture"));
+
+        Assert.Equal(HttpStatusCode.OK, ex.StatusCode);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModelMetadataAsync_NoVersionsOrPlatform_Accepted()
+    {
+        _server.CannedMetadata = """{"name":"m","inputs":[],"outputs":[]}""";
+
+        var metadata = await Client.ModelMetadataAsync("capture");
+
+        Assert.Equal(("m", null, null), (metadata.Name, metadata.Versions, metadata.Platform));
+    }
+
     [Fact]
     public async Task ModelReadyAsync_ReadyLoadingUnknown_TrueFalseThrows()
     {
