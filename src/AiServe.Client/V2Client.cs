@@ -182,7 +182,10 @@ public sealed class V2Client
         throw new V2ClientException(response.StatusCode, ErrorMessage(response, body));
     }
 
-    /// <summary>The server's <c>{"error": "..."}</c> message, else the body's text, else the reason phrase.</summary>
+    /// <summary>
+    /// The server's <c>{"error": "..."}</c> message; else the status and the request (a proxy's page or an unknown
+    /// URL tells nothing by itself), then the body's text if any.
+    /// </summary>
     internal static string ErrorMessage(HttpResponseMessage response, byte[] body)
     {
         try
@@ -200,9 +203,8 @@ public sealed class V2Client
             // Not JSON (a proxy's HTML page, plain text): fall through to the text.
         }
 
+        var status = $"{(int)response.StatusCode} {response.ReasonPhrase ?? response.StatusCode.ToString()} from {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}";
         var text = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 1000)).Trim();
-        return text.Length > 0
-            ? text
-            : $"{(int)response.StatusCode} {response.ReasonPhrase ?? response.StatusCode.ToString()}";
+        return text.Length > 0 ? $"{status}: {text}" : status;
     }
 }

@@ -4,7 +4,8 @@ namespace AiServe.Client;
 
 /// <summary>
 /// The server answered a V2 call with an error status. <see cref="Exception.Message"/> is the server's
-/// <c>{"error": "..."}</c> message when it sent one, else the body's text or the status' reason phrase.
+/// <c>{"error": "..."}</c> message when it sent one, else the status and the request's method and URL, followed by
+/// the body's text (its first 1000 bytes) when there is one.
 /// </summary>
 public sealed class V2ClientException : Exception
 {

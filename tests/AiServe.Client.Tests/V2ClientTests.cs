@@ -273,13 +273,13 @@ public sealed class V2ClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InferAsync_PlainTextError_MessageIsBodyText()
+    public async Task InferAsync_PlainTextError_MessageIsStatusRequestAndBodyText()
     {
         var ex = await Assert.ThrowsAsync<V2ClientException>(() =>
             Client.InferAsync("broken", null, new InferRequest(InferTensor.Fp32("x", [1], [0f]))));
 
         Assert.Equal(HttpStatusCode.InternalServerError, ex.StatusCode);
-        Assert.Equal("upstream exploded", ex.Message);
+        Assert.Equal($"500 Internal Server Error from POST {_server.Http.BaseAddress}v2/models/broken/infer: upstream exploded", ex.Message);
     }
 
     [Fact]
