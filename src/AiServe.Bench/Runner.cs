@@ -213,6 +213,14 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         {
             return "connection";
         }
+#pragma warning disable CA1031 // One request's failure, whatever it is, must not end the run and lose every result.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // The client's contract makes an answer it cannot read a V2ClientException; anything else escaping it
+            // came from reading one answer all the same.
+            return "bad-response";
+        }
     }
 
     /// <summary>Counts a request that began inside the measured window: its latency, by outcome.</summary>

@@ -47,6 +47,19 @@ public sealed class RunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunStepAsync_UnexpectedExceptionFromARequest_CountedAsBadResponse()
+    {
+        using var http = new HttpClient(new ThrowingHandler()) { BaseAddress = _server.Http.BaseAddress };
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(100), Warmup = TimeSpan.Zero };
+        var runner = new Runner(new V2Client(http), options, Body, batch: 1);
+
+        var step = await runner.RunStepAsync(concurrency: 2, CancellationToken.None);
+
+        Assert.Equal(0, step.Requests);
+        Assert.Equal("bad-response", Assert.Single(step.Errors).Key);
+    }
+
+    [Fact]
     public async Task RunStepAsync_Cancelled_StopsAndSaysSo()
     {
         var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromHours(1), Warmup = TimeSpan.Zero };
@@ -89,5 +102,12 @@ public sealed class RunnerTests : IAsyncLifetime
         Assert.True(step.Errors.GetValueOrDefault("not-sent") > 50, $"{string.Join(", ", step.Errors)}; {step.Requests} ok in {step.Seconds} s");
         Assert.InRange(step.Requests, 1, 6);
         Assert.InRange(step.Requests + step.ErrorCount, 1, 100);
+    }
+
+    /// <summary>Fails every request with an exception the client's contract does not name.</summary>
+    private sealed class ThrowingHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("not a V2 answer");
     }
 }
