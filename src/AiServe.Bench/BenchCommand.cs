@@ -86,7 +86,18 @@ internal static class BenchCommand
             return cancellationToken.IsCancellationRequested ? 130 : 1;
         }
 
-        var encoded = EncodedInferRequest.Encode(request, options.Protocol == BenchProtocol.RestBinary ? InferOptions.Binary : InferOptions.Json);
+        EncodedInferRequest encoded;
+        try
+        {
+            encoded = EncodedInferRequest.Encode(request, options.Protocol == BenchProtocol.RestBinary ? InferOptions.Binary : InferOptions.Json);
+        }
+        catch (ArgumentException ex)
+        {
+            // Data JSON cannot carry (FP16, BF16, BYTES that are not UTF-8) goes as binary data.
+            await error.WriteLineAsync($"error: {ex.Message}{(options.Protocol == BenchProtocol.RestJson ? " (--protocol rest-binary)" : "")}");
+            return 1;
+        }
+
         var protocol = options.Protocol == BenchProtocol.RestBinary ? "rest-binary" : "rest-json";
         var input = options.InputFile ?? $"random (seed {options.Seed}): " + string.Join(", ", request.Inputs.Select(i => i.ToString()));
         await output.WriteLineAsync($"aiserve-bench -> {options.Url} {server}");

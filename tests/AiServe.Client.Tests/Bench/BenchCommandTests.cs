@@ -21,6 +21,20 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.Equal("", error);
     }
 
+    [Theory]
+    [InlineData("FP16")]
+    [InlineData("BF16")]
+    public async Task RunAsync_HalfPrecisionInputOverRestJson_ErrorSuggestsRestBinary(string datatype)
+    {
+        _server.CannedMetadata = $$"""{"name":"capture","inputs":[{"name":"h","datatype":"{{datatype}}","shape":[-1,2]}],"outputs":[]}""";
+
+        var (code, output, error) = await RunAsync("--model", "capture");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"error: tensor 'h' is {datatype}, which JSON cannot carry faithfully; send it as binary data (--protocol rest-binary)", error.Trim());
+        Assert.Equal("", output);
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
