@@ -11,6 +11,7 @@ internal static class InputFactory
     /// Values are seeded, so the same seed gives the same body: floats in [0, 1), integers in [0, 100), random BOOLs,
     /// and 8-letter ASCII strings for BYTES.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The metadata describes inputs the bench cannot make (none, no name, an unknown datatype, too many elements).</exception>
     public static InferRequest Random(ModelMetadata metadata, int batch, int seed)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -25,8 +26,13 @@ internal static class InputFactory
         var request = new InferRequest();
         foreach (var input in metadata.Inputs)
         {
+            if (input.Name.Length == 0)
+            {
+                throw new InvalidOperationException($"model '{metadata.Name}' has an input with an empty name in its metadata");
+            }
+
             var shape = input.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? batch : 1).ToArray();
-            var count = checked((int)shape.Aggregate(1L, (a, d) => checked(a * d)));
+            var count = ElementCount(input.Name, shape);
             Array data = input.Datatype switch
             {
                 V2DataTypes.Fp32 => Fill(count, () => random.NextSingle()),
@@ -74,6 +80,28 @@ internal static class InputFactory
         {
             throw new InvalidOperationException($"--input-file '{path}' is not a JSON V2 infer request: {ex.Message}", ex);
         }
+    }
+
+    // The elements one array can hold; a 0 anywhere makes none, however large the other dimensions.
+    private static int ElementCount(string name, long[] shape)
+    {
+        if (Array.IndexOf(shape, 0L) >= 0)
+        {
+            return 0;
+        }
+
+        long count = 1;
+        foreach (var dim in shape)
+        {
+            if (dim > Array.MaxLength / count)
+            {
+                throw new InvalidOperationException($"input '{name}' would have shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
+            }
+
+            count *= dim;
+        }
+
+        return (int)count;
     }
 
     private static T[] Fill<T>(int count, Func<T> next)

@@ -35,6 +35,20 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("{}", "error: GET /v2/models/capture answered a body that is not the expected JSON: JSON deserialization for type 'AiServe.Client.ModelMetadata' was missing required properties including: 'name', 'inputs', 'outputs'.")]
+    [InlineData("""{"name":"m","inputs":[{"name":"x","datatype":"FP32"}],"outputs":[]}""", "error: GET /v2/models/capture answered a body that is not the expected JSON: JSON deserialization for type 'AiServe.Client.TensorMetadata' was missing required properties including: 'shape'.")]
+    [InlineData("""{"name":"m","inputs":[{"name":"x","datatype":"FP32","shape":[-1,100000,100000]}],"outputs":[]}""", "error: input 'x' would have shape [1, 100000, 100000], more than the 2147483591 elements a tensor can hold")]
+    public async Task RunAsync_IncompleteOrOversizedMetadata_SetupError(string metadata, string message)
+    {
+        _server.CannedMetadata = metadata;
+
+        var (code, _, error) = await RunAsync("--model", "capture");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith(message, error.Trim(), StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {

@@ -36,4 +36,50 @@ public sealed class InputFactoryTests
         Assert.Equal(a.Body.ToArray(), b.Body.ToArray());
         Assert.NotEqual(a.Body.ToArray(), c.Body.ToArray());
     }
+
+    [Fact]
+    public void Random_ShapePastOneArray_ThrowsNamingTheInput()
+    {
+        var model = new ModelMetadata("m", null, null, [new TensorMetadata("x", V2DataTypes.Fp32, [-1, 100000, 100000])], []);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => InputFactory.Random(model, batch: 1, seed: 1));
+
+        Assert.Equal("input 'x' would have shape [1, 100000, 100000], more than the 2147483591 elements a tensor can hold", ex.Message);
+    }
+
+    [Fact]
+    public void Random_ZeroDimension_NoElementsWhateverTheOthers()
+    {
+        var model = new ModelMetadata("m", null, null, [new TensorMetadata("x", V2DataTypes.Fp32, [100000, 100000, 100000, 0])], []);
+
+        Assert.Empty(InputFactory.Random(model, batch: 1, seed: 1).Inputs[0].GetData<float>());
+    }
+
+    [Fact]
+    public void Random_InputWithEmptyName_Throws()
+    {
+        var model = new ModelMetadata("m", null, null, [new TensorMetadata("", V2DataTypes.Fp32, [1])], []);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => InputFactory.Random(model, batch: 1, seed: 1));
+
+        Assert.Contains("empty name", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FromFile_ShapePastOneArray_ThrowsNamingTheFile()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, """{"inputs":[{"name":"x","datatype":"FP32","shape":[100000,100000,100000],"data":[1]}]}""");
+
+            var ex = Assert.Throws<InvalidOperationException>(() => InputFactory.FromFile(path));
+
+            Assert.Contains($"--input-file '{path}' is not a JSON V2 infer request: 'x' has shape [100000,100000,100000], more than", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
