@@ -5,6 +5,18 @@ namespace AiServe.Bench;
 /// <summary>Parses the command line by hand: <c>--name value</c> or <c>--name=value</c>; every mistake is a <see cref="BenchOptionsException"/>.</summary>
 internal static class BenchOptionsParser
 {
+    /// <summary>
+    /// The most closed-loop workers, or open-loop requests outstanding: each may hold a connection, and a client
+    /// has about 64 K ports to one server.
+    /// </summary>
+    public const int MaxConcurrency = 65_536;
+
+    /// <summary>
+    /// The longest --duration, --warmup or --timeout, a week: well inside what a step's Stopwatch timestamps and
+    /// HttpClient.Timeout (at most 24.8 days) hold.
+    /// </summary>
+    public const int MaxSeconds = 7 * 24 * 3600;
+
     public const string Usage = """
         aiserve-bench: closed- or open-loop load generator for Open Inference Protocol (KServe V2) REST servers.
 
@@ -17,12 +29,12 @@ internal static class BenchOptionsParser
           --version V             model version (default: the server's choice)
           --protocol P            rest-json | rest-binary (default rest-json)
           --batch N               inferences per request: dimension 0 of random inputs (default 1)
-          --concurrency LIST      comma-separated worker counts, one step each (default 1), e.g. 1,4,16,64
+          --concurrency LIST      comma-separated worker counts, one step each (default 1, at most 65536), e.g. 1,4,16,64
           --request-rate LIST     open loop instead: requests per second, one step each, e.g. 1000,4000; requests
                                   start when due whatever the answers, latency counts from the due time, no retries
-          --max-outstanding N     open loop: most requests in flight (default 1000); one due beyond it is not sent
+          --max-outstanding N     open loop: most requests in flight (default 1000, at most 65536); one due beyond it is not sent
                                   and counts as a not-sent error
-          --duration SECONDS      measured time per step (default 10)
+          --duration SECONDS      measured time per step (default 10; durations and timeouts at most 604800, a week)
           --warmup SECONDS        unmeasured time before each step (default 2)
           --input-file PATH       send this JSON V2 infer request instead of random inputs
                                   (its first input's dimension 0 is the batch unless --batch is given)
@@ -88,9 +100,9 @@ internal static class BenchOptionsParser
                 "--version" => options with { Version = NotEmpty(name, Value()) },
                 "--protocol" => options with { Protocol = ParseProtocol(Value()) },
                 "--batch" => options with { Batch = PositiveInt(name, Value()), BatchGiven = true },
-                "--concurrency" => options with { Concurrency = ParseList(name, Value()), ConcurrencyGiven = true },
-                "--request-rate" => options with { RequestRates = ParseList(name, Value()) },
-                "--max-outstanding" => options with { MaxOutstanding = PositiveInt(name, Value()) },
+                "--concurrency" => options with { Concurrency = ParseList(name, Value(), MaxConcurrency), ConcurrencyGiven = true },
+                "--request-rate" => options with { RequestRates = ParseList(name, Value(), int.MaxValue) },
+                "--max-outstanding" => options with { MaxOutstanding = PositiveInt(name, Value(), MaxConcurrency) },
                 "--duration" => options with { Duration = Seconds(name, Value(), allowZero: false) },
                 "--warmup" => options with { Warmup = Seconds(name, Value(), allowZero: true) },
                 "--input-file" => options with { InputFile = NotEmpty(name, Value()) },
@@ -132,10 +144,10 @@ internal static class BenchOptionsParser
         _ => throw new BenchOptionsException($"--protocol must be rest-json or rest-binary, got '{value}'"),
     };
 
-    private static int[] ParseList(string name, string value)
+    private static int[] ParseList(string name, string value, int max)
     {
         var parts = value.Split(',', StringSplitOptions.TrimEntries);
-        var list = parts.Select(p => PositiveInt(name, p)).ToArray();
+        var list = parts.Select(p => PositiveInt(name, p, max)).ToArray();
         return list.Length > 0 ? list : throw new BenchOptionsException($"{name} needs at least one number");
     }
 
@@ -144,20 +156,37 @@ internal static class BenchOptionsParser
             ? n
             : throw new BenchOptionsException($"{name} must be an integer, got '{value}'");
 
-    private static int PositiveInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new BenchOptionsException($"{name} must be a positive integer, got '{value}'");
+    private static int PositiveInt(string name, string value, int max = int.MaxValue)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0)
+        {
+            // Digits past int's range are a number too large, not a malformed one.
+            throw new BenchOptionsException(value.Length > 0 && value.All(char.IsAsciiDigit) && value.TrimStart('0').Length > 0
+                ? $"{name} must be at most {max}, got '{value}'"
+                : $"{name} must be a positive integer, got '{value}'");
+        }
+
+        return n <= max ? n : throw new BenchOptionsException($"{name} must be at most {max}, got '{value}'");
+    }
 
     private static TimeSpan Seconds(string name, string value, bool allowZero)
     {
         if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
-            || !double.IsFinite(seconds) || seconds > TimeSpan.MaxValue.TotalSeconds / 2 || (seconds == 0 && !allowZero))
+            || !double.IsFinite(seconds) || (seconds == 0 && !allowZero))
         {
             throw new BenchOptionsException($"{name} must be a {(allowZero ? "non-negative" : "positive")} number of seconds, got '{value}'");
         }
 
-        return TimeSpan.FromSeconds(seconds);
+        if (seconds > MaxSeconds)
+        {
+            throw new BenchOptionsException($"{name} must be at most {MaxSeconds} seconds (a week), got '{value}'");
+        }
+
+        // Below a tick (100 ns) a time is zero, which a timeout or a step cannot be.
+        var time = TimeSpan.FromSeconds(seconds);
+        return time > TimeSpan.Zero || allowZero
+            ? time
+            : throw new BenchOptionsException($"{name} must be at least 0.0000001 seconds (100 ns), got '{value}'");
     }
 
     private static string NotEmpty(string name, string value) =>

@@ -49,6 +49,15 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.StartsWith(message, error.Trim(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAsync_TimeoutPastHttpClientsLimit_BadArgumentsExitTwo()
+    {
+        var (code, _, error) = await RunAsync("--model", "echo", "--timeout", "3000000");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --timeout must be at most 604800 seconds (a week), got '3000000'", error, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {

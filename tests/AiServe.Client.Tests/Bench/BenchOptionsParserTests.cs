@@ -56,11 +56,27 @@ public sealed class BenchOptionsParserTests
     [InlineData(new[] { "--model", "iris", "--warmup", "soon" }, "--warmup must be a non-negative number of seconds, got 'soon'")]
     [InlineData(new[] { "--model", "iris", "--url", "ftp://host" }, "--url must be an absolute http:// or https:// URL, got 'ftp://host'")]
     [InlineData(new[] { "--model", "iris", "extra" }, "unexpected argument 'extra'; options start with --")]
+    [InlineData(new[] { "--model", "iris", "--timeout", "3000000" }, "--timeout must be at most 604800 seconds (a week), got '3000000'")]
+    [InlineData(new[] { "--model", "iris", "--duration", "10000000000" }, "--duration must be at most 604800 seconds (a week), got '10000000000'")]
+    [InlineData(new[] { "--model", "iris", "--warmup", "604800.5" }, "--warmup must be at most 604800 seconds (a week), got '604800.5'")]
+    [InlineData(new[] { "--model", "iris", "--timeout", "0.00000001" }, "--timeout must be at least 0.0000001 seconds (100 ns), got '0.00000001'")]
+    [InlineData(new[] { "--model", "iris", "--concurrency", "1,2000000000" }, "--concurrency must be at most 65536, got '2000000000'")]
+    [InlineData(new[] { "--model", "iris", "--concurrency", "99999999999" }, "--concurrency must be at most 65536, got '99999999999'")]
+    [InlineData(new[] { "--model", "iris", "--max-outstanding", "65537" }, "--max-outstanding must be at most 65536, got '65537'")]
     public void Parse_BadArguments_ClearMessage(string[] args, string message)
     {
         var ex = Assert.Throws<BenchOptionsException>(() => BenchOptionsParser.Parse(args));
 
         Assert.Equal(message, ex.Message);
+    }
+
+    [Fact]
+    public void Parse_LargestAllowedValues_Accepted()
+    {
+        var options = BenchOptionsParser.Parse(["--model", "m", "--concurrency", "65536", "--duration", "604800", "--warmup", "604800", "--timeout", "604800"]);
+
+        Assert.Equal([65536], options.Concurrency);
+        Assert.Equal((TimeSpan.FromDays(7), TimeSpan.FromDays(7), TimeSpan.FromDays(7)), (options.Duration, options.Warmup, options.Timeout));
     }
 
     [Fact]
