@@ -249,7 +249,8 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
 
     private sealed class WorkerResult
     {
-        public List<long> Latencies { get; } = new(4096);
+        // Not presized: at high concurrency most workers record few requests, some none.
+        public List<long> Latencies { get; } = [];
 
         public Dictionary<string, List<long>> Errors { get; } = new(StringComparer.Ordinal);
 

@@ -74,6 +74,23 @@ public sealed class RunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunStepAsync_WorkersThatSendNothing_CostNoRecordingBuffers()
+    {
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromHours(1), Warmup = TimeSpan.Zero };
+        var runner = new Runner(_server.Client, options, Body, batch: 1);
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+
+        // Stopped before it starts, the step runs to its end on this thread: its allocations are this thread's.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var step = await runner.RunStepAsync(concurrency: 10_000, cancel.Token);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(step.Cancelled);
+        Assert.True(allocated < 50_000_000, $"{allocated / 1_000_000} MB for 10000 idle workers");
+    }
+
+    [Fact]
     public async Task RunRateStepAsync_SendsAtTheRate_NeverAheadOfIt()
     {
         await _server.Client.InferAsync("echo", null, Body);
