@@ -6,7 +6,8 @@ namespace AiServe.Bench;
 /// <summary>
 /// One aiserve-bench run: parse options -> check the server and model -> build one encoded request -> run each step
 /// -> report to the console, and to PREFIX.json / PREFIX.md when --out is given. Exit codes: 0 done, 1 failed (server
-/// unreachable, model not ready, or a step with no successful request), 2 bad command line, 130 cancelled (Ctrl+C).
+/// unreachable, model not ready, a step with no successful request, or the results could not be written), 2 bad
+/// command line (including an --out that cannot be written), 130 cancelled (Ctrl+C).
 /// The console's own part (Ctrl+C) stays in Program.cs, so that tests can run a whole command.
 /// </summary>
 internal static class BenchCommand
@@ -20,9 +21,14 @@ internal static class BenchCommand
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellationToken)
     {
         BenchOptions options;
+        ReportFiles? files = null;
         try
         {
             options = BenchOptionsParser.Parse(args);
+            if (!options.Help && options.Out is { } prefix)
+            {
+                files = ReportFiles.Prepare(prefix);
+            }
         }
         catch (BenchOptionsException ex)
         {
@@ -140,21 +146,19 @@ internal static class BenchCommand
         await output.WriteLineAsync();
         await output.WriteLineAsync(ConsoleReporter.Table(report));
 
-        if (options.Out is { } prefix)
+        if (files is not null)
         {
-            if (Directory.Exists(prefix) || prefix.EndsWith('/') || prefix.EndsWith(Path.DirectorySeparatorChar))
+            try
             {
-                Directory.CreateDirectory(prefix);
-                prefix = Path.Combine(prefix, "results");
+                await files.WriteAsync(report);
+                await output.WriteLineAsync($"wrote {files.JsonPath} and {files.MarkdownPath}");
             }
-            else if (Path.GetDirectoryName(Path.GetFullPath(prefix)) is { } directory)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Directory.CreateDirectory(directory);
+                // The table above is all that is left of the run: say so plainly, and fail the run.
+                await error.WriteLineAsync($"error: the results could not be written to {files.JsonPath} and {files.MarkdownPath}: {ex.Message}");
+                return 1;
             }
-
-            await File.WriteAllTextAsync(prefix + ".json", JsonReporter.Render(report), CancellationToken.None);
-            await File.WriteAllTextAsync(prefix + ".md", MarkdownReporter.Render(report), CancellationToken.None);
-            await output.WriteLineAsync($"wrote {prefix}.json and {prefix}.md");
         }
 
         return cancellationToken.IsCancellationRequested ? 130 : steps.Any(s => s.Requests == 0) ? 1 : 0;

@@ -58,6 +58,50 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.StartsWith("error: --timeout must be at most 604800 seconds (a week), got '3000000'", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAsync_OutCannotBeWritten_RefusedBeforeAnyStep()
+    {
+        var (code, output, error) = await RunAsync("--model", "echo", "--out", "/proc/self/nope/x");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --out '/proc/self/nope/x': the results cannot be written there: ", error, StringComparison.Ordinal);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public async Task RunAsync_OutGoneDuringTheRun_ErrorAfterTheTableExitOne()
+    {
+        var root = Directory.CreateTempSubdirectory("aiserve-bench-out-").FullName;
+        try
+        {
+            var directory = Path.Combine(root, "out");
+            using var cancel = new CancellationTokenSource();
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var run = BenchCommand.RunAsync(
+                ["--url", _server.Http.BaseAddress!.AbsoluteUri, "--model", "capture", "--duration", "3600", "--warmup", "0", "--out", Path.Combine(directory, "run")],
+                output, error, interactive: false, cancel.Token);
+
+            // Once the run is sending, the directory it checked becomes a file, and the run is stopped.
+            while (_server.Captured is null)
+            {
+                await Task.Delay(10);
+            }
+
+            Directory.Delete(directory);
+            await File.WriteAllTextAsync(directory, "");
+            await cancel.CancelAsync();
+
+            Assert.Equal(1, await run);
+            Assert.Contains("concurrency", output.ToString(), StringComparison.Ordinal);
+            Assert.StartsWith($"error: the results could not be written to {directory}/run.json and {directory}/run.md: ", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
