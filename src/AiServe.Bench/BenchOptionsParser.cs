@@ -43,7 +43,8 @@ internal static class BenchOptionsParser
           --out PREFIX            write PREFIX.json and PREFIX.md (a directory: DIR/results.*)
           -h, --help              show this text
 
-        Random inputs follow the model's metadata: a -1 in dimension 0 becomes --batch, any other -1 becomes 1.
+        Random inputs follow the model's metadata: a -1 in dimension 0 becomes --batch, any other -1 becomes 1 (so a
+        --batch above 1 needs an input whose dimension 0 is -1).
         Throughput is inferences/s = successful requests/s x batch. Ctrl+C stops early and still reports.
         """;
 

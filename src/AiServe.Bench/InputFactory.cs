@@ -9,15 +9,23 @@ internal static class InputFactory
     /// <summary>
     /// One tensor per metadata input, with a -1 in dimension 0 replaced by <paramref name="batch"/> and any other -1 by 1.
     /// Values are seeded, so the same seed gives the same body: floats in [0, 1), integers in [0, 100), random BOOLs,
-    /// and 8-letter ASCII strings for BYTES.
+    /// and 8-letter ASCII strings for BYTES. A batch above 1 needs an input whose dimension 0 is variable, so that
+    /// every request carries the batch the results are counted in.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The metadata describes inputs the bench cannot make (none, no name, an unknown datatype, too many elements).</exception>
+    /// <exception cref="InvalidOperationException">The metadata describes inputs the bench cannot make (none, no name, an unknown datatype, too many elements), or no input can carry the batch.</exception>
     public static InferRequest Random(ModelMetadata metadata, int batch, int seed)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         if (metadata.Inputs.Count == 0)
         {
             throw new InvalidOperationException($"model '{metadata.Name}' has no inputs in its metadata");
+        }
+
+        if (batch != 1 && !metadata.Inputs.Any(i => i.Shape.Count > 0 && i.Shape[0] < 0))
+        {
+            throw new InvalidOperationException($"--batch {batch} cannot be sent to model '{metadata.Name}': no input has a variable dimension 0 (-1) to carry it ("
+                + string.Join(", ", metadata.Inputs.Select(i => $"{i.Name} [{string.Join(", ", i.Shape)}]"))
+                + "); leave --batch out, and each request is one inference");
         }
 
         // Not security-sensitive: a seeded generator so that runs are reproducible.

@@ -102,6 +102,18 @@ public sealed class BenchCommandTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task RunAsync_BatchTheModelsShapeCannotCarry_SetupErrorNotAnInflatedThroughput()
+    {
+        _server.CannedMetadata = """{"name":"capture","inputs":[{"name":"x","datatype":"FP32","shape":[1,4]}],"outputs":[]}""";
+
+        var (code, output, error) = await RunAsync("--model", "capture", "--batch", "8");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: --batch 8 cannot be sent to model 'capture'", error, StringComparison.Ordinal);
+        Assert.Equal("", output);
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {

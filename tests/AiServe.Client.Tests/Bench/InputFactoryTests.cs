@@ -38,6 +38,17 @@ public sealed class InputFactoryTests
     }
 
     [Fact]
+    public void Random_BatchButNoVariableFirstDimension_Throws()
+    {
+        var model = new ModelMetadata("fixed", null, null, [new TensorMetadata("x", V2DataTypes.Fp32, [1, 4]), new TensorMetadata("s", V2DataTypes.Fp32, [])], []);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => InputFactory.Random(model, batch: 8, seed: 1));
+
+        Assert.Equal("--batch 8 cannot be sent to model 'fixed': no input has a variable dimension 0 (-1) to carry it (x [1, 4], s []); leave --batch out, and each request is one inference", ex.Message);
+        Assert.Equal([1L, 4], InputFactory.Random(model, batch: 1, seed: 1).Inputs[0].Shape);
+    }
+
+    [Fact]
     public void Random_ShapePastOneArray_ThrowsNamingTheInput()
     {
         var model = new ModelMetadata("m", null, null, [new TensorMetadata("x", V2DataTypes.Fp32, [-1, 100000, 100000])], []);
