@@ -77,7 +77,7 @@ internal static class BenchCommand
             if (options.InputFile is { } file)
             {
                 request = InputFactory.FromFile(file);
-                batch = options.BatchGiven || request.Inputs[0].Shape.Count == 0 ? options.Batch : (int)request.Inputs[0].Shape[0];
+                batch = options.BatchGiven ? options.Batch : InputFactory.BatchOf(request, file);
             }
             else
             {

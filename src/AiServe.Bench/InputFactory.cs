@@ -112,6 +112,23 @@ internal static class InputFactory
         return (int)count;
     }
 
+    /// <summary>The batch a request from a file carries: its first input's dimension 0, or 1 when that input is a scalar.</summary>
+    /// <exception cref="InvalidOperationException">Dimension 0 is 0 (no inference) or past an int.</exception>
+    public static int BatchOf(InferRequest request, string path)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var first = request.Inputs[0];
+        if (first.Shape.Count == 0)
+        {
+            return 1;
+        }
+
+        return first.Shape[0] is >= 1 and <= int.MaxValue
+            ? (int)first.Shape[0]
+            : throw new InvalidOperationException($"--input-file '{path}': its first input '{first.Name}' has shape [{string.Join(", ", first.Shape)}], "
+                + $"and dimension 0, the batch, must be from 1 to {int.MaxValue}");
+    }
+
     private static T[] Fill<T>(int count, Func<T> next)
     {
         var data = new T[count];

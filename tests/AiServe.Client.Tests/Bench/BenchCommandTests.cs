@@ -114,6 +114,47 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.Equal("", output);
     }
 
+    [Theory]
+    [InlineData("[0,4]", "[0, 4]")]
+    [InlineData("[3000000000,0]", "[3000000000, 0]")]
+    public async Task RunAsync_InputFileFirstDimensionNoBatch_SetupError(string shape, string shown)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, $$"""{"inputs":[{"name":"x","datatype":"FP32","shape":{{shape}},"data":[]}]}""");
+
+            var (code, output, error) = await RunAsync("--model", "echo", "--input-file", path);
+
+            Assert.Equal(1, code);
+            Assert.Equal($"error: --input-file '{path}': its first input 'x' has shape {shown}, and dimension 0, the batch, must be from 1 to 2147483647", error.Trim());
+            Assert.Equal("", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_InputFile_BatchIsItsFirstDimension()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, """{"inputs":[{"name":"x","datatype":"FP32","shape":[3,1],"data":[1,2,3]}]}""");
+
+            var (code, output, error) = await RunAsync("--model", "echo", "--input-file", path);
+
+            Assert.True(code == 0, error);
+            Assert.Contains("echo, rest-json, batch 3,", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>Runs the command against the fake server with short steps, as the console would.</summary>
     private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
     {
