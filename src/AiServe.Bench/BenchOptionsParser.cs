@@ -45,7 +45,8 @@ internal static class BenchOptionsParser
 
         Random inputs follow the model's metadata: a -1 in dimension 0 becomes --batch, any other -1 becomes 1 (so a
         --batch above 1 needs an input whose dimension 0 is -1).
-        Throughput is inferences/s = successful requests/s x batch. Ctrl+C stops early and still reports.
+        Throughput is inferences/s = successful requests/s x batch. A request still unanswered 1 s after its step's
+        end is cut off and counts as unfinished. Ctrl+C stops early and still reports.
         """;
 
     /// <exception cref="BenchOptionsException">An unknown option, a missing or malformed value, or no --model.</exception>

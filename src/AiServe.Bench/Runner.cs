@@ -8,13 +8,24 @@ namespace AiServe.Bench;
 /// Runs the steps: closed loop (<see cref="RunStepAsync"/>: N workers, each sending the same pre-encoded request
 /// back to back) or open loop (<see cref="RunRateStepAsync"/>), from the start of warm-up until the end of the
 /// measured window. A request counts when it starts inside the window; the last ones may finish after it, so the
-/// window runs to the last counted completion. Closed-loop workers own their own recorders; nothing is shared on
-/// the hot path except the progress counters.
+/// window runs to the last counted completion. A request still unanswered <see cref="EndGrace"/> after the window
+/// is cut off and counts as <see cref="Unfinished"/>, so that a stalled server cannot hold a step up to --timeout
+/// past its end. Closed-loop workers own their own recorders; nothing is shared on the hot path except the
+/// progress counters.
 /// </summary>
 internal sealed class Runner(V2Client client, BenchOptions options, EncodedInferRequest request, int batch)
 {
     /// <summary>The error kind of an open-loop request that was due while the outstanding limit was reached.</summary>
     public const string NotSent = "not-sent";
+
+    /// <summary>The error kind of a request cut off <see cref="EndGrace"/> after its step's end, still unanswered.</summary>
+    public const string Unfinished = "unfinished";
+
+    /// <summary>How long the requests in flight when a step's window closes may still take before they are cut off.</summary>
+    public static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
+
+    // Ctrl+C stopped the request: not counted at all.
+    private const string Cancelled = "cancelled";
 
     /// <summary>The progress of the step that is running, for the live line; null between steps.</summary>
     public StepProgress? Current { get; private set; }
@@ -24,13 +35,14 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         var (start, measure, end) = Window();
         var progress = new StepProgress(concurrency, start, measure, end);
         Current = progress;
+        using var cutOff = CutOffAfter(end, cancellationToken);
 
         // Each worker's first request starts here, on this thread, up to its first await: queueing the workers with
         // Task.Run instead could let a busy thread pool start them late, even after the window has closed.
         var workers = new Task<WorkerResult>[concurrency];
         for (var i = 0; i < concurrency; i++)
         {
-            workers[i] = WorkAsync(progress, cancellationToken);
+            workers[i] = WorkAsync(progress, cutOff.Token, cancellationToken);
         }
 
         var results = await Task.WhenAll(workers);
@@ -50,6 +62,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         var (start, measure, end) = Window();
         var progress = new StepProgress(options.MaxOutstanding, start, measure, end) { Rate = rate };
         Current = progress;
+        using var cutOff = CutOffAfter(end, cancellationToken);
 
         var shared = new WorkerResult();
         var requests = new List<Task>();
@@ -104,8 +117,8 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         {
             try
             {
-                var error = await SendAsync(cancellationToken);
-                if (error != "cancelled")
+                var error = await SendAsync(cutOff.Token, cancellationToken);
+                if (error != Cancelled)
                 {
                     progress.Record(error is null);
                     Add(shared, progress, scheduled, Stopwatch.GetTimestamp(), error);
@@ -124,6 +137,14 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 Record(result, progress, began, ended, error);
             }
         }
+    }
+
+    /// <summary>The token a step's requests are sent with: cancelled by Ctrl+C, or <see cref="EndGrace"/> after <paramref name="end"/>.</summary>
+    private static CancellationTokenSource CutOffAfter(long end, CancellationToken cancellationToken)
+    {
+        var step = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        step.CancelAfter(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), end) + EndGrace);
+        return step;
     }
 
     /// <summary>A step's timestamps from now: its start, the end of warm-up (measuring starts) and its end.</summary>
@@ -159,7 +180,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         };
     }
 
-    private async Task<WorkerResult> WorkAsync(StepProgress progress, CancellationToken cancellationToken)
+    private async Task<WorkerResult> WorkAsync(StepProgress progress, CancellationToken step, CancellationToken cancellationToken)
     {
         var result = new WorkerResult();
         while (!cancellationToken.IsCancellationRequested)
@@ -170,8 +191,8 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
                 break;
             }
 
-            var error = await SendAsync(cancellationToken);
-            if (error == "cancelled")
+            var error = await SendAsync(step, cancellationToken);
+            if (error == Cancelled)
             {
                 break;
             }
@@ -189,17 +210,24 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         return result;
     }
 
-    /// <summary>Sends the request once: null when it succeeded, else the kind of failure ("cancelled" when the step was stopped).</summary>
-    private async Task<string?> SendAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the request once with the step's token: null when it succeeded, else the kind of failure
+    /// (<see cref="Cancelled"/> when Ctrl+C stopped it, <see cref="Unfinished"/> when the step cut it off).
+    /// </summary>
+    private async Task<string?> SendAsync(CancellationToken step, CancellationToken cancellationToken)
     {
         try
         {
-            await client.InferAsync(options.Model, options.Version, request, cancellationToken);
+            await client.InferAsync(options.Model, options.Version, request, step);
             return null;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return "cancelled";
+            return Cancelled;
+        }
+        catch (OperationCanceledException) when (step.IsCancellationRequested)
+        {
+            return Unfinished;
         }
         catch (V2ClientException ex)
         {
@@ -231,7 +259,12 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
             return;
         }
 
-        result.LastEnd = Math.Max(result.LastEnd, ended);
+        // A cut-off is the runner's doing, not a completion: it does not stretch the window.
+        if (error != Unfinished)
+        {
+            result.LastEnd = Math.Max(result.LastEnd, ended);
+        }
+
         if (error is null)
         {
             result.Latencies.Add(ended - began);

@@ -5,7 +5,7 @@ namespace AiServe.Bench;
 /// <param name="Batch">Inferences per request.</param>
 /// <param name="Seconds">The measured window: from the end of warm-up to the last counted completion.</param>
 /// <param name="Requests">Successful requests that started inside the window.</param>
-/// <param name="Errors">Failed requests that started inside the window, by HTTP status or kind (timeout, connection, bad-response).</param>
+/// <param name="Errors">Failed requests that started inside the window, by HTTP status or kind (timeout, connection, bad-response, not-sent, unfinished).</param>
 /// <param name="Latency">Latencies of the successful requests.</param>
 /// <param name="Cancelled">Ctrl+C stopped the step early.</param>
 internal sealed record StepResult(int Concurrency, int Batch, double Seconds, long Requests, IReadOnlyDictionary<string, long> Errors, LatencyStats Latency, bool Cancelled)

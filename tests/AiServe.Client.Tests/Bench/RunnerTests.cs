@@ -60,6 +60,38 @@ public sealed class RunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunStepAsync_StalledServer_InFlightRequestsCutOffAsUnfinished()
+    {
+        // The server never answers within the client's timeout; the step must end at its window (and grace), with
+        // its requests counted as cut off, not at the timeout with timeouts blamed on the server.
+        _server.Delay = TimeSpan.FromHours(1);
+        using var http = new HttpClient { BaseAddress = _server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.Zero };
+        var runner = new Runner(new V2Client(http), options, Body, batch: 1);
+
+        var step = await runner.RunStepAsync(concurrency: 3, CancellationToken.None);
+
+        Assert.Equal(0, step.Requests);
+        Assert.Equal(new Dictionary<string, long> { ["unfinished"] = 3 }, step.Errors);
+        Assert.False(step.Cancelled);
+    }
+
+    [Fact]
+    public async Task RunRateStepAsync_StalledServer_InFlightRequestsCutOffAsUnfinished()
+    {
+        _server.Delay = TimeSpan.FromHours(1);
+        using var http = new HttpClient { BaseAddress = _server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.Zero };
+        var runner = new Runner(new V2Client(http), options, Body, batch: 1);
+
+        var step = await runner.RunRateStepAsync(rate: 20, CancellationToken.None);
+
+        Assert.Equal(0, step.Requests);
+        Assert.Equal("unfinished", Assert.Single(step.Errors).Key);
+        Assert.InRange(step.Errors["unfinished"], 1, 4);
+    }
+
+    [Fact]
     public async Task RunStepAsync_Cancelled_StopsAndSaysSo()
     {
         var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromHours(1), Warmup = TimeSpan.Zero };
