@@ -40,7 +40,10 @@ internal static class InputFactory
             }
 
             var shape = input.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? batch : 1).ToArray();
-            var count = ElementCount(input.Name, shape);
+            if (!InferTensor.TryGetElementCount(shape, out var count))
+            {
+                throw new InvalidOperationException($"input '{input.Name}' would have shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
+            }
             Array data = input.Datatype switch
             {
                 V2DataTypes.Fp32 => Fill(count, () => random.NextSingle()),
@@ -88,28 +91,6 @@ internal static class InputFactory
         {
             throw new InvalidOperationException($"--input-file '{path}' is not a JSON V2 infer request: {ex.Message}", ex);
         }
-    }
-
-    // The elements one array can hold; a 0 anywhere makes none, however large the other dimensions.
-    private static int ElementCount(string name, long[] shape)
-    {
-        if (Array.IndexOf(shape, 0L) >= 0)
-        {
-            return 0;
-        }
-
-        long count = 1;
-        foreach (var dim in shape)
-        {
-            if (dim > Array.MaxLength / count)
-            {
-                throw new InvalidOperationException($"input '{name}' would have shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
-            }
-
-            count *= dim;
-        }
-
-        return (int)count;
     }
 
     /// <summary>The batch a request from a file carries: its first input's dimension 0, or 1 when that input is a scalar.</summary>

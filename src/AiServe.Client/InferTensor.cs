@@ -15,7 +15,7 @@ public sealed class InferTensor
     /// <param name="datatype">A V2 wire name (see <see cref="V2DataTypes"/>).</param>
     /// <param name="shape">The dimensions; none negative.</param>
     /// <param name="data">The elements, row-major, in the array type <see cref="V2DataTypes.ElementType"/> names.</param>
-    /// <exception cref="ArgumentException">The datatype is unknown, the array has the wrong type or a null BYTES element, or the count does not match the shape.</exception>
+    /// <exception cref="ArgumentException">The datatype is unknown, the array has the wrong type or a null BYTES element, or the count does not match the shape or passes what one array holds.</exception>
     public InferTensor(string name, string datatype, IReadOnlyList<long> shape, Array data)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -32,15 +32,14 @@ public sealed class InferTensor
             throw new ArgumentException($"element {missing} of BYTES tensor '{name}' is null; an empty element is an empty array", nameof(data));
         }
 
-        long count = 1;
-        foreach (var dim in shape)
+        if (shape.Any(dim => dim < 0))
         {
-            if (dim < 0)
-            {
-                throw new ArgumentException($"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", nameof(shape));
-            }
+            throw new ArgumentException($"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", nameof(shape));
+        }
 
-            count = checked(count * dim);
+        if (!TryGetElementCount(shape, out var count))
+        {
+            throw new ArgumentException($"tensor '{name}' has shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements one array holds", nameof(shape));
         }
 
         if (count != data.Length)
@@ -68,6 +67,42 @@ public sealed class InferTensor
 
     /// <summary>The number of elements.</summary>
     public int ElementCount => Data.Length;
+
+    /// <summary>
+    /// The number of elements of a tensor of <paramref name="shape"/>, when one array can hold them (at most
+    /// <see cref="Array.MaxLength"/>). A 0 anywhere makes none, however large the other dimensions.
+    /// </summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="count">The number of elements; 0 when the method returns false.</param>
+    /// <returns>False when a dimension is negative (e.g. metadata's -1) or the elements are more than an array holds.</returns>
+    public static bool TryGetElementCount(IReadOnlyList<long> shape, out int count)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        count = 0;
+        if (shape.Any(dim => dim < 0))
+        {
+            return false;
+        }
+
+        if (shape.Contains(0))
+        {
+            return true;
+        }
+
+        long product = 1;
+        foreach (var dim in shape)
+        {
+            if (dim > Array.MaxLength / product)
+            {
+                return false;
+            }
+
+            product *= dim;
+        }
+
+        count = (int)product;
+        return true;
+    }
 
     /// <summary>An FP32 tensor.</summary>
     /// <param name="name">The tensor's name.</param>

@@ -97,7 +97,12 @@ internal static class V2BodyDecoder
             }
 
             var shape = ReadShape(item, name);
-            var count = ElementCount(name, shape);
+            // The declared count is only compared with the data, never allocated from (the data is what shows the
+            // count real); it must still fit one array, as every decoded tensor is held in one.
+            if (!InferTensor.TryGetElementCount(shape, out var count))
+            {
+                throw new FormatException($"'{name}' has shape [{string.Join(",", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
+            }
 
             Array data;
             if (item.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object
@@ -156,29 +161,6 @@ internal static class V2BodyDecoder
         }
 
         return shape;
-    }
-
-    // The declared count is only compared with the data, never allocated from (the data is what shows the count
-    // real); it must still fit one array, as every decoded tensor is held in one.
-    private static int ElementCount(string name, long[] shape)
-    {
-        if (Array.IndexOf(shape, 0L) >= 0)
-        {
-            return 0;
-        }
-
-        long count = 1;
-        foreach (var dim in shape)
-        {
-            if (dim > Array.MaxLength / count)
-            {
-                throw new FormatException($"'{name}' has shape [{string.Join(",", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
-            }
-
-            count *= dim;
-        }
-
-        return (int)count;
     }
 
     private static string RequiredString(JsonElement element, string property, string owner)

@@ -10,6 +10,26 @@ public sealed class InferTensorTests
     }
 
     [Fact]
+    public void Constructor_ShapePastOneArray_ThrowsArgumentException()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => InferTensor.Fp32("x", [100000, 100000, 100000], []));
+        Assert.Contains("more than the 2147483591 elements", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new long[] { }, true, 1)]
+    [InlineData(new long[] { 2, 3 }, true, 6)]
+    [InlineData(new long[] { 100000, 100000, 100000, 0 }, true, 0)]
+    [InlineData(new long[] { 2147483591 }, true, 2147483591)]
+    [InlineData(new long[] { 2147483592 }, false, 0)]
+    [InlineData(new long[] { 100000, 100000, 100000 }, false, 0)]
+    [InlineData(new long[] { -1, 4 }, false, 0)]
+    public void TryGetElementCount_Shapes_CountWhenOneArrayHoldsIt(long[] shape, bool fits, int count)
+    {
+        Assert.Equal((fits, count), (InferTensor.TryGetElementCount(shape, out var n), n));
+    }
+
+    [Fact]
     public void Constructor_ArrayTypeDoesNotMatchDatatype_Throws()
     {
         Assert.Throws<ArgumentException>(() => new InferTensor("x", V2DataTypes.Int64, [1], new int[1]));
