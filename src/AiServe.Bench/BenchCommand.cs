@@ -82,6 +82,7 @@ internal static class BenchCommand
             else
             {
                 var model = await client.ModelMetadataAsync(options.Model, options.Version, cancellationToken);
+                // Random refuses a batch that no input's dimension 0 can carry, so every request carries this one.
                 request = InputFactory.Random(model, options.Batch, options.Seed);
                 batch = options.Batch;
             }
