@@ -32,8 +32,8 @@ internal static class BenchOptionsParser
           --concurrency LIST      comma-separated worker counts, one step each (default 1, at most 65536), e.g. 1,4,16,64
           --request-rate LIST     open loop instead: requests per second, one step each, e.g. 1000,4000; requests
                                   start when due whatever the answers, latency counts from the due time, no retries
-          --max-outstanding N     open loop: most requests in flight (default 1000, at most 65536); one due beyond it is not sent
-                                  and counts as a not-sent error
+          --max-outstanding N     open loop: most requests in flight (default 1000, at most 65536); one due beyond
+                                  it is not sent and counts as a not-sent error
           --duration SECONDS      measured time per step (default 10; durations and timeouts at most 604800, a week)
           --warmup SECONDS        unmeasured time before each step (default 2)
           --input-file PATH       send this JSON V2 infer request instead of random inputs

@@ -44,6 +44,7 @@ internal static class InputFactory
             {
                 throw new InvalidOperationException($"input '{input.Name}' would have shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements a tensor can hold");
             }
+
             Array data = input.Datatype switch
             {
                 V2DataTypes.Fp32 => Fill(count, () => random.NextSingle()),
