@@ -284,10 +284,13 @@ public sealed class ModelManager : IDisposable
             }
         }
 
-        // Availability is kept, as TF Serving's availability-preserving policy keeps it: a version the policy no longer
-        // selects (a newer one appeared, or its folder went) stops serving only once a selected version is ready, so
-        // a new version folder that is still being copied, or that is broken, never takes a serving model down.
-        var anyReady = versions.Values.Any(v => v.State == ModelVersionState.Ready);
+        // Availability is kept, as by TF Serving's availability-preserving policy: while the policy selects versions
+        // but none of them is ready (a new version folder still being copied, or broken), the highest version that was
+        // serving keeps serving, so that the model is never taken down by it; once a selected version is ready it
+        // unloads. A policy that selects nothing (the last version folder deleted) unloads everything, as asked.
+        var keep = wanted.Count > 0 && !versions.Values.Any(v => v.State == ModelVersionState.Ready)
+            ? previousVersions.Values.LastOrDefault(v => v.State == ModelVersionState.Ready && !versions.ContainsKey(v.Version))
+            : null;
         foreach (var (number, old) in previousVersions)
         {
             if (versions.ContainsKey(number))
@@ -295,9 +298,9 @@ public sealed class ModelManager : IDisposable
                 continue;
             }
 
-            if (!anyReady && old.State == ModelVersionState.Ready)
+            if (old == keep)
             {
-                var selected = wanted.Count == 0 ? "none" : string.Join(", ", wanted.Select(n => $"{n}: {versions[n].State.ToString().ToUpperInvariant()}"));
+                var selected = string.Join(", ", wanted.Select(n => $"{n}: {versions[n].State.ToString().ToUpperInvariant()}"));
                 ModelManagerLog.KeptServingOutsidePolicy(_logger, entry.Name, selected, number);
                 old.SetReason($"kept serving until a version the policy selects is ready ({selected})");
                 versions[number] = old;

@@ -336,6 +336,37 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
+    public void Apply_LastVersionFolderDeleted_NothingKeptServing()
+    {
+        WriteVersion("m", 1);
+        Apply();
+        var first = _backend.Inner.Loaded.Single();
+
+        _repo.RemoveVersion("m", 1);
+        Apply();
+
+        Assert.Empty(_manager.Find("m")!.Versions);
+        Assert.True(first.Disposed);
+    }
+
+    [Fact]
+    public void Apply_PolicyNarrowedWhileTheNewVersionIsBroken_OnlyTheHighestServingVersionKept()
+    {
+        _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
+        WriteVersion("m", 1);
+        WriteVersion("m", 2);
+        Apply();
+        _repo.WriteConfig("m", """{"version_policy": {"latest": {"num_versions": 1}}}""");
+        WriteVersion("m", 3, "fail: broken");
+
+        Apply();
+
+        Assert.Equal([2L, 3L], _manager.Find("m")!.Versions.Keys);
+        Assert.Equal(2, AcquiredVersion(_manager, "m"));
+        Assert.True(_backend.Inner.Loaded.Single(i => i.Request.Version == 1).Disposed);
+    }
+
+    [Fact]
     public void Apply_VersionRemovedWhileLeased_DisposedOnlyAfterRelease()
     {
         _repo.WriteConfig("m", """{"version_policy": {"all": {}}}""");
