@@ -123,8 +123,11 @@ internal sealed record RecommenderPipelineConfig
     public string? Popular { get; init; }
     public string ColdStart { get; init; } = "error";
 
-    /// <summary>The most rows one request may come to (a pair is one, a top-k record one per item, a cold start its k).</summary>
-    public int MaxRows { get; init; } = 65_536;
+    /// <summary>
+    /// The most rows one request may come to (a pair is one, a top-k record one per item, a cold start its k); at
+    /// least the item count. Default 65,536, or the item count when that is larger.
+    /// </summary>
+    public int? MaxRows { get; init; }
     public PostprocessConfig? Postprocess { get; init; }
 }
 

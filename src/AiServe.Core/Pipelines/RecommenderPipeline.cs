@@ -23,6 +23,7 @@ internal sealed class RecommenderPipeline : IPipeline
     private readonly int[] _popular;
     private readonly string _output;
     private readonly int _defaultK;
+    private readonly int _maxRows;
     private readonly double _minRating;
     private readonly double _maxRating;
 
@@ -33,9 +34,12 @@ internal sealed class RecommenderPipeline : IPipeline
         _items = PipelineLoader.ReadLines(versionDirectory, "items", config.Items);
         _userIndex = Index(_users, "users");
         _itemIndex = Index(_items, "items");
-        if (config.MaxRows < 1)
+
+        // One top-k record scores every item: a bound below the item count would refuse every top-k request.
+        _maxRows = config.MaxRows ?? Math.Max(65_536, _items.Length);
+        if (_maxRows < _items.Length)
         {
-            throw PipelineLoader.Invalid("max_rows", $"must be at least 1, found {config.MaxRows}");
+            throw PipelineLoader.Invalid("max_rows", $"must be at least the item count ({_items.Length}: a top-k record scores every item), found {_maxRows}");
         }
 
         if (config.ColdStart is not ("popular" or "error"))
@@ -193,7 +197,7 @@ internal sealed class RecommenderPipeline : IPipeline
         for (var r = 0; r < records.Count; r++)
         {
             // Bounded before anything grows with it: a top-k record costs a row per item, its answer up to k objects.
-            if (rows > _config.MaxRows)
+            if (rows > _maxRows)
             {
                 throw TooManyRows(rows);
             }
@@ -242,11 +246,11 @@ internal sealed class RecommenderPipeline : IPipeline
             rows += user is null ? k : _items.Length;
         }
 
-        return rows > _config.MaxRows ? throw TooManyRows(rows) : requests;
+        return rows > _maxRows ? throw TooManyRows(rows) : requests;
     }
 
     private InferenceException TooManyRows(long rows) => new(InferenceErrorCode.InvalidArgument,
-        $"the records come to at least {rows} rows, more than the {_config.MaxRows} one request may have (max_rows: a pair is 1 row, a top-k record scores all {_items.Length} items, a cold start lists its k); send fewer records per request");
+        $"the records come to at least {rows} rows, more than the {_maxRows} one request may have (max_rows: a pair is 1 row, a top-k record scores all {_items.Length} items, a cold start lists its k); send fewer records per request");
 
     private static string? Id(JsonElement record, int index, string field)
     {

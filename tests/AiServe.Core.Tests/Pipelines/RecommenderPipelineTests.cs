@@ -64,12 +64,15 @@ public sealed class RecommenderPipelineTests
         pipeline.Preprocess(many[..^1]); // one record fewer fits
     }
 
-    [Fact]
-    public void Load_MaxRowsBelowOne_NamesTheField()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)] // below the 4 items: every top-k request would be refused
+    public void Load_MaxRowsBelowTheItemCount_NamesTheField(int maxRows)
     {
-        var ex = Assert.ThrowsAny<Exception>(() => Recommender(maxRows: 0));
+        var ex = Assert.Throws<AiServe.Core.Repository.ModelConfigException>(() => Recommender(maxRows: maxRows));
 
         Assert.Contains("max_rows", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("at least the item count (4", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
