@@ -8,21 +8,35 @@ namespace AiServe.Server.Api;
 /// </summary>
 internal static class ErrorBodies
 {
+    /// <summary>
+    /// Runs after routing (which <c>WebApplication</c> puts first): a request routing matched to an endpoint passes
+    /// straight on, at the cost of one type check; only the others are awaited and looked at afterwards.
+    /// </summary>
     public static IApplicationBuilder UseAiServeErrorBodies(this IApplicationBuilder app) =>
-        app.UseStatusCodePages(context =>
-        {
-            var http = context.HttpContext;
-            var request = $"{http.Request.Method} {http.Request.Path}";
-            var message = http.Response.StatusCode switch
-            {
-                StatusCodes.Status404NotFound => $"no endpoint answers {request}; the API is listed at /swagger",
-                StatusCodes.Status405MethodNotAllowed => $"{request}: the method is not allowed here" +
-                    (http.Response.Headers.Allow is { Count: > 0 } allow ? $" (allowed: {allow})" : ""),
-                var status => $"{request}: {ReasonPhrase(status)}",
-            };
-            return InferenceHttp.WriteErrorAsync(http, http.Response.StatusCode, message);
-        });
+        app.Use((http, next) => http.GetEndpoint() is RouteEndpoint ? next(http) : WithErrorBodyAsync(http, next));
 
-    private static string ReasonPhrase(int status) =>
-        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase.ToLowerInvariant() : $"status {status}";
+    /// <summary>The message of a 405: the request and what the path allows.</summary>
+    public static string MethodNotAllowed(HttpRequest request, string allowed) =>
+        $"{request.Method} {request.Path}: the method is not allowed here (allowed: {allowed})";
+
+    private static async Task WithErrorBodyAsync(HttpContext http, RequestDelegate next)
+    {
+        await next(http);
+        var response = http.Response;
+        if (response.HasStarted || response.ContentType is not null || http.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var message = response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Method} {http.Request.Path}; the API is listed at /swagger",
+            StatusCodes.Status405MethodNotAllowed => MethodNotAllowed(http.Request, response.Headers.Allow is { Count: > 0 } allow ? allow.ToString() : "none"),
+            _ => null,
+        };
+        if (message is not null)
+        {
+            await InferenceHttp.WriteErrorAsync(http, response.StatusCode, message);
+        }
+    }
 }

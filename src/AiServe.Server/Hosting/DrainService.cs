@@ -81,7 +81,8 @@ internal static class DrainConnections
         var manager = app.ApplicationServices.GetRequiredService<ModelManager>();
         return app.Use((http, next) =>
         {
-            if (manager.IsDraining)
+            // HTTP/1.x only: HTTP/2 has no such header (its connections end with GOAWAY, which Kestrel sends on stop).
+            if (manager.IsDraining && !HttpProtocol.IsHttp2(http.Request.Protocol) && !HttpProtocol.IsHttp3(http.Request.Protocol))
             {
                 http.Response.Headers.Connection = "close";
             }

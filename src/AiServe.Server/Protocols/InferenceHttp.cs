@@ -66,9 +66,6 @@ internal static class InferenceHttp
         return (version, label);
     }
 
-    /// <summary>The status the request log shows for a request whose client went away before its answer (nginx's).</summary>
-    public const int ClientClosedRequest = 499;
-
     /// <summary>
     /// Runs an inference handler on the version a request addresses (the route's <c>{version}</c> or
     /// <c>{label}</c>, else the highest ready version). It resolves the version, holds a reference on
@@ -143,7 +140,7 @@ internal static class InferenceHttp
             // answer, and the request log says so with nginx's 499 (client closed request) rather than a 200 or a 500.
             if (!http.Response.HasStarted)
             {
-                http.Response.StatusCode = ClientClosedRequest;
+                http.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
             }
         }
         finally

@@ -12,9 +12,6 @@ public sealed class ErrorBodiesTests(BundledModelsFactory factory) : IClassFixtu
     [InlineData("GET", "/nowhere", HttpStatusCode.NotFound, "no endpoint answers GET /nowhere")]
     [InlineData("GET", "/v2/models/iris/infer", HttpStatusCode.MethodNotAllowed, "GET /v2/models/iris/infer: the method is not allowed here (allowed: POST)")]
     [InlineData("DELETE", "/v2/health/ready", HttpStatusCode.MethodNotAllowed, "the method is not allowed here (allowed: GET)")]
-    [InlineData("GET", "/v1/models/iris:predict", HttpStatusCode.MethodNotAllowed, "GET /v1/models/iris:predict: the method is not allowed here (allowed: POST)")]
-    [InlineData("GET", "/v1/models/iris/versions/1:classify", HttpStatusCode.MethodNotAllowed, "the method is not allowed here (allowed: POST)")]
-    [InlineData("GET", "/v1/models/iris/labels/stable:regress", HttpStatusCode.MethodNotAllowed, "the method is not allowed here (allowed: POST)")]
     public async Task UnroutedRequest_AnswersStatusWithErrorBody(string method, string url, HttpStatusCode expected, string message)
     {
         var client = await factory.StartAsync();

@@ -234,6 +234,22 @@ public sealed class TfServingDatatypeTests(DatatypesFactory factory) : IClassFix
         Assert.Equal(expected, quoted is null ? null : Encoding.UTF8.GetString(quoted));
     }
 
+    [Theory]
+    [InlineData("/v1/models/iris:predict")]
+    [InlineData("/v1/models/iris/versions/1:classify")]
+    [InlineData("/v1/models/iris/labels/stable:regress")]
+    public async Task Get_OnAPostOnlyVerb_Returns405AllowingPost(string url)
+    {
+        // The status route would read "iris:predict" as a model name and answer 404.
+        var client = await factory.StartAsync();
+
+        using var response = await client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("POST", response.Content.Headers.Allow.Single());
+        Assert.Contains($"GET {url}: the method is not allowed here (allowed: POST)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Predict_InvalidBase64_Returns400()
     {
