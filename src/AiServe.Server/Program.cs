@@ -5,16 +5,8 @@ using AiServe.Server.Protocols.OpenInference;
 using AiServe.Server.Protocols.TfServing;
 using AiServe.Server.Telemetry;
 
-// A setting out of range stops the start (checked when the host builds or starts): say which and exit 1, rather than
-// abort on the unhandled exception (exit code 134, and a core dump where those are on). Test hosts catch it themselves.
-AppDomain.CurrentDomain.UnhandledException += (_, e) =>
-{
-    if (e.ExceptionObject is Microsoft.Extensions.Options.OptionsValidationException ex)
-    {
-        Console.Error.WriteLine($"AiServe cannot start: {ex.Message}");
-        Environment.Exit(1);
-    }
-};
+// Settings out of range: one line naming each and exit code 1
+StartupFailure.ExitWithOneLine();
 
 var builder = WebApplication.CreateBuilder(args);
 
