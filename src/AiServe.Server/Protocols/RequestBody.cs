@@ -29,6 +29,7 @@ internal sealed class RequestBody : IDisposable
         // and reading the bytes as they are would only turn it into a misleading JSON error (or a wrong tensor).
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !string.Equals(encoding.ToString(), "identity", StringComparison.OrdinalIgnoreCase))
         {
+            request.HttpContext.Response.Headers.AcceptEncoding = "gzip, deflate, br"; // what a 415 for an encoding names (RFC 9110)
             throw new BadHttpRequestException(
                 $"Content-Encoding '{encoding}' is not supported; send the body as is, or with gzip, deflate or br", StatusCodes.Status415UnsupportedMediaType);
         }

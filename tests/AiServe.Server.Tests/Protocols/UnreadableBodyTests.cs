@@ -113,6 +113,7 @@ public sealed class UnreadableBodyTests(BundledModelsFactory factory) : IClassFi
         using var response = await client.PostAsync(url, content);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("gzip, deflate, br", string.Join(", ", response.Headers.GetValues("Accept-Encoding")));
         var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
         Assert.Contains("Content-Encoding 'zstd' is not supported", error, StringComparison.Ordinal);
     }

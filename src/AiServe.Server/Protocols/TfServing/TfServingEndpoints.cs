@@ -391,13 +391,16 @@ internal static class TfServingEndpoints
         TfTensorJson.WriteNested(writer, tensor, 1, row * rowSize);
     }
 
+    // A field given twice is refused, as in V2 bodies (which one would be meant?).
+    private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false };
+
     private static JsonDocument ParseJson(ReadOnlyMemory<byte> body)
     {
         try
         {
-            return JsonDocument.Parse(body);
+            return JsonDocument.Parse(body, Strict);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (RequestText.IsMalformed(ex))
         {
             // TF Serving reads the bare tokens NaN, Infinity and -Infinity (Python's json module writes them); as the
             // strings the tensor decoder reads, they parse.
@@ -405,9 +408,9 @@ internal static class TfServingEndpoints
             {
                 try
                 {
-                    return JsonDocument.Parse(quoted);
+                    return JsonDocument.Parse(quoted, Strict);
                 }
-                catch (JsonException)
+                catch (Exception again) when (RequestText.IsMalformed(again))
                 {
                     // Malformed for another reason too: report the body's first mistake.
                 }

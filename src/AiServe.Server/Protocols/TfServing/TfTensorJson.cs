@@ -12,6 +12,10 @@ namespace AiServe.Server.Protocols.TfServing;
 /// </summary>
 internal static class TfTensorJson
 {
+    private static readonly byte[] NaN = "\"NaN\""u8.ToArray();
+    private static readonly byte[] Infinity = "\"Infinity\""u8.ToArray();
+    private static readonly byte[] MinusInfinity = "\"-Infinity\""u8.ToArray();
+
     /// <summary>
     /// Writes the tensor nested from dimension <paramref name="fromDim"/> (a scalar for shape []), starting at element
     /// <paramref name="offset"/>.
@@ -41,8 +45,9 @@ internal static class TfTensorJson
     }
 
     /// <summary>
-    /// The body with every bare <c>NaN</c>, <c>Infinity</c> and <c>-Infinity</c> outside strings written as a string
-    /// (<c>"NaN"</c>...), or null when it has none. Used only after a body failed to parse.
+    /// The body with every bare <c>NaN</c>, <c>-NaN</c>, <c>Infinity</c>, <c>Inf</c>, <c>-Infinity</c> and <c>-Inf</c>
+    /// outside strings written as a string (<c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c>), or null when it has none.
+    /// Used only after a body failed to parse.
     /// </summary>
     public static byte[]? QuoteNonFiniteTokens(ReadOnlySpan<byte> json)
     {
@@ -73,15 +78,13 @@ internal static class TfTensorJson
                 continue;
             }
 
-            var token = Token(json[i..]);
-            if (token > 0 && (i + token == json.Length || !char.IsAsciiLetterOrDigit((char)json[i + token])))
+            var (length, text) = Token(json[i..]);
+            if (length > 0 && (i + length == json.Length || !char.IsAsciiLetterOrDigit((char)json[i + length])))
             {
                 output.Write(json[copied..i]);
-                output.Write("\""u8);
-                output.Write(json.Slice(i, token));
-                output.Write("\""u8);
-                copied = i + token;
-                i += token - 1;
+                output.Write(text);
+                copied = i + length;
+                i += length - 1;
                 found = true;
             }
         }
@@ -94,8 +97,15 @@ internal static class TfTensorJson
         output.Write(json[copied..]);
         return output.WrittenSpan.ToArray();
 
-        static int Token(ReadOnlySpan<byte> at) =>
-            at.StartsWith("NaN"u8) ? 3 : at.StartsWith("Infinity"u8) ? 8 : at.StartsWith("-Infinity"u8) ? 9 : 0;
+        // The tokens TF Serving's parser reads (RapidJSON's NaN and Inf flag), as the strings the tensor decoder reads.
+        static (int Length, byte[] Text) Token(ReadOnlySpan<byte> at) =>
+            at.StartsWith("NaN"u8) ? (3, NaN)
+            : at.StartsWith("-NaN"u8) ? (4, NaN)
+            : at.StartsWith("Infinity"u8) ? (8, Infinity)
+            : at.StartsWith("-Infinity"u8) ? (9, MinusInfinity)
+            : at.StartsWith("Inf"u8) ? (3, Infinity)
+            : at.StartsWith("-Inf"u8) ? (4, MinusInfinity)
+            : (0, []);
     }
 
     private static void WriteElement(Utf8JsonWriter writer, Tensor tensor, int i)

@@ -225,6 +225,7 @@ public sealed class TfServingDatatypeTests(DatatypesFactory factory) : IClassFix
     [Theory]
     [InlineData("""{"a": [NaN, -Infinity, Infinity]}""", """{"a": ["NaN", "-Infinity", "Infinity"]}""")]
     [InlineData("""{"NaN": "NaN \" NaN", "b": [NaN]}""", """{"NaN": "NaN \" NaN", "b": ["NaN"]}""")]
+    [InlineData("""{"a": [Inf, -Inf, -NaN]}""", """{"a": ["Infinity", "-Infinity", "NaN"]}""")]
     [InlineData("""{"a": NaNa}""", null)]
     [InlineData("""{"a": [1, 2]}""", null)]
     public void QuoteNonFiniteTokens_QuotesBareTokensOnly(string json, string? expected)
@@ -248,6 +249,18 @@ public sealed class TfServingDatatypeTests(DatatypesFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal("POST", response.Content.Headers.Allow.Single());
         Assert.Contains($"GET {url}: the method is not allowed here (allowed: POST)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Predict_FieldGivenTwice_Returns400()
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/add:predict", """{"instances": [{"a": [1, 2, 3, 4]}], "instances": [{"a": [5, 6, 7, 8]}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("malformed JSON", V2Http.Error(body), StringComparison.Ordinal);
+        Assert.Contains("instances", V2Http.Error(body), StringComparison.Ordinal);
     }
 
     [Fact]
