@@ -6,10 +6,10 @@ namespace AiServe.Tests.Common;
 /// </summary>
 public static class Eventually
 {
-    /// <summary>Polls <paramref name="condition"/> until it holds or about 10 s pass; returns its last value.</summary>
+    /// <summary>Polls <paramref name="condition"/> until it holds or about 30 s pass; returns its last value.</summary>
     public static async Task<bool> TrueAsync(Func<bool> condition)
     {
-        for (var i = 0; i < 2000 && !condition(); i++)
+        for (var i = 0; i < 6000 && !condition(); i++)
         {
             await Task.Delay(5);
         }

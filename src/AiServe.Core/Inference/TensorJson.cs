@@ -6,8 +6,9 @@ using System.Text.Json;
 namespace AiServe.Core.Inference;
 
 /// <summary>
-/// Reads and writes tensor elements as JSON arrays (flat or nested, row-major), straight between UTF-8 JSON and
-/// the tensor's little-endian bytes: no intermediate object per element. Shared by every JSON protocol.
+/// Reads tensor elements from JSON arrays (flat or nested, row-major) and writes them as one flat array, straight
+/// between UTF-8 JSON and the tensor's little-endian bytes: no intermediate object per element. Reading is shared by
+/// every JSON protocol; TF Serving writes its nested lists with its own writer (<c>TfTensorJson</c>).
 /// </summary>
 public static class TensorJson
 {
@@ -289,10 +290,11 @@ public static class TensorJson
     private static void WriteBytesElement(Utf8JsonWriter writer, string name, int index, ReadOnlySpan<byte> bytes)
     {
         // JSON strings hold text: bytes that are not UTF-8 have no faithful JSON form (base64 would read as a
-        // different string), so the client is told to ask for the output as binary data, which carries any bytes.
+        // different string), so the client is told to ask for the output as binary data, which carries any bytes
+        // (the protocol's writer may say how).
         if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
-            throw Invalid($"output '{name}' element {index} is not UTF-8 text, which a JSON answer cannot carry; request the output as binary data (\"parameters\": {{\"binary_data\": true}})");
+            throw Invalid($"output '{name}' element {index} is not UTF-8 text, which a JSON answer cannot carry; request the output as binary data");
         }
 
         writer.WriteStringValue(bytes);

@@ -8,7 +8,8 @@ namespace AiServe.Server.Telemetry;
 /// <summary>
 /// Writes the one log line per request: what Serilog's <c>UseSerilogRequestLogging</c> wrote (same message
 /// template, same properties in the same order, same levels: Error for a 5xx or an exception, Information
-/// otherwise), without its per-request diagnostic-context collector (an <c>AsyncLocal</c>, a dictionary and a lock
+/// otherwise, except a readiness check's 503, which is an answer, not a failure), without its per-request
+/// diagnostic-context collector (an <c>AsyncLocal</c>, a dictionary and a lock
 /// for three properties that AiServe already keeps on the <see cref="HttpContext"/>).
 /// </summary>
 internal sealed class RequestLogMiddleware

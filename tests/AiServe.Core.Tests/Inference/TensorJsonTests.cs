@@ -326,7 +326,7 @@ public sealed class TensorJsonTests
         var ex = Assert.Throws<InferenceException>(() => Write(tensor));
 
         Assert.Contains("output 'b' element 1 is not UTF-8 text", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("binary_data", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("request the output as binary data", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

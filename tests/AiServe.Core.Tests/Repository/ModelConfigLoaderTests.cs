@@ -132,6 +132,7 @@ public sealed class ModelConfigLoaderTests
     {
         var ex = ParseFails(json);
 
+        Assert.Contains("Duplicate", ex.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("max_", ex.Message, StringComparison.Ordinal);
     }
 

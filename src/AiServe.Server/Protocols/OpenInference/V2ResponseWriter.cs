@@ -55,7 +55,14 @@ internal static class V2ResponseWriter
             else
             {
                 writer.WritePropertyName("data"u8);
-                TensorJson.WriteFlat(writer, output);
+                try
+                {
+                    TensorJson.WriteFlat(writer, output);
+                }
+                catch (InferenceException ex) when (output.DataType == TensorDataType.Bytes)
+                {
+                    throw new InferenceException(ex.Code, $"{ex.Message} (\"parameters\": {{\"binary_data\": true}} on the output)", ex);
+                }
             }
 
             writer.WriteEndObject();

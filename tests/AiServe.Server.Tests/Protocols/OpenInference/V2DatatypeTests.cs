@@ -85,7 +85,9 @@ public sealed class V2DatatypeTests(DatatypesFactory factory) : IClassFixture<Da
 
         // As JSON there is no faithful form (base64 would read as another string): 400 saying how to get it.
         Assert.Equal(HttpStatusCode.BadRequest, asJson.StatusCode);
-        Assert.Contains("output 'out_bytes' element 0 is not UTF-8 text", await asJson.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var error = await asJson.Content.ReadAsStringAsync();
+        Assert.Contains("output 'out_bytes' element 0 is not UTF-8 text", error, StringComparison.Ordinal);
+        Assert.Contains("binary_data", error, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, asBinary.StatusCode);
         Assert.Equal(V2Http.EncodeBytesElements([element]), binary);
     }
