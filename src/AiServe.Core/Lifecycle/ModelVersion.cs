@@ -178,16 +178,23 @@ public sealed class ModelVersion
     private async Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>> RunPipelineAsync(
         IPipeline pipeline, IReadOnlyList<Tensor> tensors, IReadOnlyList<System.Text.Json.JsonElement> records, ScheduleOptions options, CancellationToken cancellationToken)
     {
-        // A pipeline may answer without the model (a recommender's cold-start users get its popularity list).
-        if (tensors.Count == 0 || tensors[0].ShapeSpan.Length > 0 && tensors[0].ShapeSpan[0] == 0)
+        if (PipelineRequest(pipeline, tensors) is not { } request)
         {
             return pipeline.Postprocess([], records);
         }
 
-        var outputs = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
-        var response = await InferAsync(new InferenceRequest(tensors, outputs), options, cancellationToken);
+        var response = await InferAsync(request, options, cancellationToken);
         return pipeline.Postprocess(response.Outputs, records);
     }
+
+    /// <summary>
+    /// What a pipeline asks of the model for the tensors it made: the outputs it reads, or null when it answers
+    /// without the model (every tensor has 0 rows: a recommender's cold-start users get its popularity list).
+    /// </summary>
+    internal static InferenceRequest? PipelineRequest(IPipeline pipeline, IReadOnlyList<Tensor> tensors) =>
+        tensors.Count == 0 || tensors[0].ShapeSpan.Length > 0 && tensors[0].ShapeSpan[0] == 0
+            ? null
+            : new InferenceRequest(tensors, pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null);
 
     private IPipeline RequirePipeline() =>
         Pipeline ?? throw new InferenceException(InferenceErrorCode.InvalidArgument,

@@ -42,13 +42,11 @@ internal static class Warmup
         try
         {
             var record = System.Text.Json.JsonSerializer.SerializeToElement(pipeline.ExampleRecord());
-            var inputs = pipeline.Preprocess([record]);
             IReadOnlyList<Tensor> outputs = [];
-            if (inputs.Count > 0 && !(inputs[0].ShapeSpan.Length > 0 && inputs[0].ShapeSpan[0] == 0))
+            if (ModelVersion.PipelineRequest(pipeline, pipeline.Preprocess([record])) is { } request)
             {
-                var names = pipeline.OutputNames.Count > 0 ? pipeline.OutputNames : null;
-                InferenceRequestValidator.Validate(new InferenceRequest(inputs, names), signature, config.MaxBatchSize, modelName, version);
-                outputs = instance.Run(inputs, names ?? signature.Outputs.Select(o => o.Name).ToArray(), CancellationToken.None);
+                InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
+                outputs = instance.Run(request.Inputs, request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray(), CancellationToken.None);
             }
 
             pipeline.Postprocess(outputs, [record]);
