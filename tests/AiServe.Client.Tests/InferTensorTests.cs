@@ -103,6 +103,17 @@ public sealed class InferTensorTests
         Assert.Equal(new RequestedOutput("label", true), Assert.Single(request.Outputs));
     }
 
+    [Theory]
+    [InlineData("1.0039062500009095", (ushort)0x3F81)] // just above a BF16 halfway point, just below it as a float
+    [InlineData("1.00390625", (ushort)0x3F80)] // exactly halfway: to even
+    public void FromJson_Bf16_RoundedOnceFromTheDecimal(string value, ushort expected)
+    {
+        var request = InferRequest.FromJson(System.Text.Encoding.UTF8.GetBytes(
+            $$"""{"inputs":[{"name":"x","datatype":"BF16","shape":[1],"data":[{{value}}]}]}"""));
+
+        Assert.Equal(expected, request.Inputs[0].GetData<ushort>()[0]);
+    }
+
     [Fact]
     public void FromJson_NoInputs_ThrowsFormatException()
     {
