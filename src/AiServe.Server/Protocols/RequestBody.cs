@@ -93,17 +93,29 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
-    // Bodies up to this size use the shared pool; larger ones are allocated and left to the collector. The pool keeps
-    // what it is given, so a burst of 64 MB bodies (refused or not) left gigabytes held for good.
-    private const int PooledLimit = 1 << 20;
+    // Bodies up to 1 MiB use the shared pool; up to 16 MiB a pool of their own that keeps at most four buffers of each
+    // size (120 MiB in all); larger ones are allocated and left to the collector. The shared pool keeps what it is
+    // given, so a burst of 64 MB bodies (refused or not) left gigabytes held for good.
+    private const int SharedLimit = 1 << 20;
+    private const int LargeLimit = 16 << 20;
+    private static readonly ArrayPool<byte> Large = ArrayPool<byte>.Create(LargeLimit, maxArraysPerBucket: 4);
 
-    private static byte[] Rent(int size) => size <= PooledLimit ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+    private static byte[] Rent(int size) => size switch
+    {
+        <= SharedLimit => ArrayPool<byte>.Shared.Rent(size),
+        <= LargeLimit => Large.Rent(size),
+        _ => GC.AllocateUninitializedArray<byte>(size),
+    };
 
     private static void Return(byte[] buffer)
     {
-        if (buffer.Length <= PooledLimit)
+        if (buffer.Length <= SharedLimit)
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+        else if (buffer.Length <= LargeLimit)
+        {
+            Large.Return(buffer);
         }
     }
 
