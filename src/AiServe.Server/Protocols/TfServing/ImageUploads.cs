@@ -41,6 +41,7 @@ internal static class ImageUploads
         }
 
         var images = new List<ReadOnlyMemory<byte>>();
+        var scratch = new byte[16 * 1024];
         try
         {
             var reader = new MultipartReader(boundary, new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false));
@@ -58,9 +59,17 @@ internal static class ImageUploads
                     throw new InferenceException(InferenceErrorCode.InvalidArgument, $"the multipart upload has more than {MaxFiles} files");
                 }
 
-                using var file = new MemoryStream();
-                await section.Body.CopyToAsync(file, CancellationToken.None);
-                images.Add(file.ToArray());
+                // Read through (the reader checks the part's framing) to learn its length, then copy it out of the
+                // body once: the body's buffer goes back to its pool when this method returns.
+                var start = section.BaseStreamOffset ?? throw new InvalidOperationException("a request body is seekable");
+                long length = 0;
+                int read;
+                while ((read = await section.Body.ReadAsync(scratch, CancellationToken.None)) > 0)
+                {
+                    length += read;
+                }
+
+                images.Add(body.Memory.Slice((int)start, (int)length).ToArray());
             }
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException)
