@@ -219,11 +219,15 @@ internal static class V2RequestReader
         };
     }
 
-    private static void Once(ref int seen, int bit, string field, string where = "the request")
+    /// <summary>
+    /// Marks a field read (one bit each), refusing it when it was read before: in the request itself, or in its
+    /// <paramref name="list"/>[<paramref name="index"/>] object (the words made only when thrown).
+    /// </summary>
+    private static void Once(ref int seen, int bit, string field, string? list = null, int index = 0)
     {
         if ((seen & bit) != 0)
         {
-            throw Invalid($"'{field}' is given more than once in {where}");
+            throw Invalid($"'{field}' is given more than once in {(list is null ? "the request" : $"{list}[{index}]")}");
         }
 
         seen |= bit;
@@ -250,13 +254,13 @@ internal static class V2RequestReader
         {
             if (reader.ValueTextEquals("name"u8))
             {
-                Once(ref seen, 1, "name", $"inputs[{index}]");
+                Once(ref seen, 1, "name", "inputs", index);
                 reader.Read();
                 name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"inputs[{index}].name must be a string");
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
-                Once(ref seen, 2, "datatype", $"inputs[{index}]");
+                Once(ref seen, 2, "datatype", "inputs", index);
                 reader.Read();
                 if (reader.TokenType != JsonTokenType.String || !TensorDataTypes.TryParse(reader.ValueSpan, out var type))
                 {
@@ -267,13 +271,13 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
-                Once(ref seen, 4, "shape", $"inputs[{index}]");
+                Once(ref seen, 4, "shape", "inputs", index);
                 reader.Read();
                 shape = ReadShape(ref reader, name ?? $"#{index}");
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                Once(ref seen, 8, "parameters", $"inputs[{index}]");
+                Once(ref seen, 8, "parameters", "inputs", index);
                 reader.Read();
                 var parameters = new InputParameters(name, index) { BinarySize = binarySize };
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref InputParameters p) =>
@@ -295,7 +299,7 @@ internal static class V2RequestReader
             }
             else if (reader.ValueTextEquals("data"u8))
             {
-                Once(ref seen, 16, "data", $"inputs[{index}]");
+                Once(ref seen, 16, "data", "inputs", index);
                 reader.Read();
                 if (name is not null && dataType is { } t && shape is not null)
                 {
@@ -405,13 +409,13 @@ internal static class V2RequestReader
         {
             if (reader.ValueTextEquals("name"u8))
             {
-                Once(ref seen, 1, "name", $"outputs[{index}]");
+                Once(ref seen, 1, "name", "outputs", index);
                 reader.Read();
                 name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw Invalid($"outputs[{index}].name must be a string");
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                Once(ref seen, 2, "parameters", $"outputs[{index}]");
+                Once(ref seen, 2, "parameters", "outputs", index);
                 reader.Read();
                 ReadParameters(ref reader, ref parameters, static (ref Utf8JsonReader r, string key, ref OutputParameters p) =>
                 {
