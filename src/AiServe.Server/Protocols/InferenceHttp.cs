@@ -201,6 +201,10 @@ internal static class InferenceHttp
         return WriteErrorAsync(http, statusOf(ex.Code), ex.Message);
     }
 
+    /// <summary>The message of a 405: the request and what the path allows.</summary>
+    public static string MethodNotAllowed(HttpRequest request, string allowed) =>
+        $"{request.Method} {request.Path}: the method is not allowed here (allowed: {allowed})";
+
     /// <summary>Writes <c>{"error": message}</c> unless the response has started.</summary>
     public static async Task WriteErrorAsync(HttpContext http, int status, string message)
     {

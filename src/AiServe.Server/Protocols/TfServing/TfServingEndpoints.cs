@@ -67,7 +67,7 @@ internal static class TfServingEndpoints
             || path.EndsWith(":classify", StringComparison.Ordinal) || path.EndsWith(":regress", StringComparison.Ordinal)))
         {
             http.Response.Headers.Allow = "POST";
-            return TypedResults.Json(new TfError(Api.ErrorBodies.MethodNotAllowed(http.Request, "POST")), statusCode: StatusCodes.Status405MethodNotAllowed);
+            return TypedResults.Json(new TfError(InferenceHttp.MethodNotAllowed(http.Request, "POST")), statusCode: StatusCodes.Status405MethodNotAllowed);
         }
 
         var (version, label) = InferenceHttp.Addressed(http, model);

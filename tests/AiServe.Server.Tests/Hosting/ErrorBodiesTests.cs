@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace AiServe.Server.Tests.Api;
+namespace AiServe.Server.Tests.Hosting;
 
 /// <summary>Errors that routing answers (no endpoint, a method not taken) carry <c>{"error"}</c> like every other error.</summary>
 public sealed class ErrorBodiesTests(BundledModelsFactory factory) : IClassFixture<BundledModelsFactory>

@@ -1,6 +1,6 @@
 using AiServe.Server.Protocols;
 
-namespace AiServe.Server.Api;
+namespace AiServe.Server.Hosting;
 
 /// <summary>
 /// Every error answer carries <c>{"error": "..."}</c>, as the protocols' own errors do: the ones routing gives
@@ -15,10 +15,6 @@ internal static class ErrorBodies
     public static IApplicationBuilder UseAiServeErrorBodies(this IApplicationBuilder app) =>
         app.Use((http, next) => http.GetEndpoint() is RouteEndpoint ? next(http) : WithErrorBodyAsync(http, next));
 
-    /// <summary>The message of a 405: the request and what the path allows.</summary>
-    public static string MethodNotAllowed(HttpRequest request, string allowed) =>
-        $"{request.Method} {request.Path}: the method is not allowed here (allowed: {allowed})";
-
     private static async Task WithErrorBodyAsync(HttpContext http, RequestDelegate next)
     {
         await next(http);
@@ -31,7 +27,7 @@ internal static class ErrorBodies
         var message = response.StatusCode switch
         {
             StatusCodes.Status404NotFound => $"no endpoint answers {http.Request.Method} {http.Request.Path}; the API is listed at /swagger",
-            StatusCodes.Status405MethodNotAllowed => MethodNotAllowed(http.Request, response.Headers.Allow is { Count: > 0 } allow ? allow.ToString() : "none"),
+            StatusCodes.Status405MethodNotAllowed => InferenceHttp.MethodNotAllowed(http.Request, response.Headers.Allow is { Count: > 0 } allow ? allow.ToString() : "none"),
             _ => null,
         };
         if (message is not null)
