@@ -19,6 +19,9 @@ internal sealed class RequestBody : IDisposable
     /// <summary>The body's bytes; valid until <see cref="Dispose"/>. Tensors decoded from it may point into it.</summary>
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
 
+    /// <summary>The body's bytes as a read-only, seekable stream; valid until <see cref="Dispose"/>.</summary>
+    public Stream AsStream() => new MemoryStream(_buffer ?? throw new ObjectDisposedException(nameof(RequestBody)), 0, Length, writable: false);
+
     /// <summary>Reads the whole body, refusing one larger than <paramref name="maxBytes"/>.</summary>
     /// <exception cref="RequestTooLargeException">The body is larger than the limit.</exception>
     /// <exception cref="InferenceException">InvalidArgument when a compressed body does not decompress.</exception>

@@ -35,16 +35,11 @@ internal static class ImageUploads
             throw new InferenceException(InferenceErrorCode.InvalidArgument, "malformed multipart body: the Content-Type has no boundary");
         }
 
-        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body.Memory, out var bytes))
-        {
-            throw new InvalidOperationException("a request body is an array");
-        }
-
         var images = new List<ReadOnlyMemory<byte>>();
         var scratch = new byte[16 * 1024];
         try
         {
-            var reader = new MultipartReader(boundary, new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false));
+            var reader = new MultipartReader(boundary, body.AsStream());
             while (await reader.ReadNextSectionAsync(CancellationToken.None) is { } section)
             {
                 // Files only, as a form's Files are: a part with a file name.
