@@ -6,14 +6,17 @@ namespace AiServe.Core.Scheduling;
 /// <param name="Batching">Whether requests are merged into batches.</param>
 /// <param name="MaxBatchSize">The largest merged batch, in rows.</param>
 /// <param name="PreferredBatchSizes">Batch sizes that are run at once without waiting for the queue delay.</param>
-/// <param name="MaxQueueDelay">How long the oldest request may wait for others to join.</param>
+/// <param name="MaxQueueDelay">
+/// The longest the oldest request may wait for others to join (skipped while waits keep gathering nothing: see
+/// <see cref="DynamicBatcher.FutileWaitsBeforeSkipping"/>).
+/// </param>
 /// <param name="MaxQueueSize">The most requests waiting; more are refused at once.</param>
 /// <param name="PreserveOrdering">Answer in arrival order.</param>
 /// <param name="DefaultTimeout">The deadline of requests that give none, and the cap of those that do.</param>
 /// <param name="InstanceCount">How many runs may execute at once.</param>
 /// <param name="RunInlineWhenIdle">
-/// Run a request on the caller's thread when nothing is queued, an instance is free and no queue delay is asked
-/// for (so nothing could join its batch anyway): saves the hand-offs to a worker and back.
+/// Run a request on the caller's thread when nothing is queued, an instance is free and no queue delay is in force
+/// (so nothing could join its batch anyway): saves the hand-offs to a worker and back.
 /// </param>
 public sealed record BatchingOptions(
     bool Batching,

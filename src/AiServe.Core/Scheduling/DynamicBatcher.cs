@@ -14,6 +14,12 @@ namespace AiServe.Core.Scheduling;
 /// </summary>
 public sealed class DynamicBatcher : IInferenceScheduler
 {
+    /// <summary>
+    /// Queue-delay waits in a row that must run out with nothing joining before the delay is skipped: a few, so that a
+    /// single quiet moment under load does not turn batching off.
+    /// </summary>
+    internal const int FutileWaitsBeforeSkipping = 3;
+
     private readonly IModelInstance _instance;
     private readonly BatchingOptions _options;
     private readonly TimeProvider _time;
@@ -46,6 +52,13 @@ public sealed class DynamicBatcher : IInferenceScheduler
     private long _wakeAtRows;
     private int _wakeForPriority;
     private bool _stopped;
+
+    // Queue-delay waits in a row that ran out with nothing joining the batch (under _lock). From
+    // FutileWaitsBeforeSkipping on, the delay is skipped (and a request that finds the model idle runs inline) until a
+    // request arrives to find another one already queued, or a wait gathers one: arrivals are then close enough
+    // together for a wait to pay. The delay is a most: a wait that cannot gather anything only adds latency (a lone
+    // client of wide-xl waited its 3 ms on every request).
+    private int _futileWaits;
 
     /// <summary>Starts the workers.</summary>
     /// <param name="instance">The loaded model; not owned (the version disposes it after the scheduler).</param>
@@ -116,7 +129,13 @@ public sealed class DynamicBatcher : IInferenceScheduler
             }
 
             item.Sequence = _sequence++;
-            if (_options.RunInlineWhenIdle && _queued == 0 && _options.MaxQueueDelay == TimeSpan.Zero && _slots.Wait(0, CancellationToken.None))
+            if (_queued > 0)
+            {
+                // Another request is still waiting: arrivals come close enough together for a queue delay to gather some.
+                _futileWaits = 0;
+            }
+
+            if (_options.RunInlineWhenIdle && _queued == 0 && !DelayApplies() && _slots.Wait(0, CancellationToken.None))
             {
                 inline = true;
             }
@@ -248,6 +267,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
     /// </summary>
     private async Task<List<WorkItem>?> NextBatchAsync(CancellationToken stop)
     {
+        WorkItem? waitedFor = null;
         while (true)
         {
             TimeSpan wait;
@@ -277,8 +297,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
                     }
                 }
 
-                var waited = _time.GetElapsedTime(head.EnqueuedAt);
-                wait = _options.MaxQueueDelay - waited;
+                wait = DelayApplies() ? _options.MaxQueueDelay - _time.GetElapsedTime(head.EnqueuedAt) : TimeSpan.Zero;
                 var full = !_options.Batching || rows >= _options.MaxBatchSize || _options.PreferredBatchSizes.Contains((int)rows);
                 if (full || wait <= TimeSpan.Zero || _stopped)
                 {
@@ -287,8 +306,16 @@ public sealed class DynamicBatcher : IInferenceScheduler
                         Remove(item);
                     }
 
+                    if (waitedFor == head && !_stopped)
+                    {
+                        // This worker waited for this batch: did anything join it?
+                        _futileWaits = batch.Count == 1 ? _futileWaits + 1 : 0;
+                    }
+
                     return batch;
                 }
+
+                waitedFor = head;
 
                 if (++_delayWaiters == 1)
                 {
@@ -318,6 +345,13 @@ public sealed class DynamicBatcher : IInferenceScheduler
             stop.ThrowIfCancellationRequested();
         }
     }
+
+    /// <summary>
+    /// Whether a batch below its limit waits out the queue delay: one is configured, and waits have not run out with
+    /// nothing joining <see cref="FutileWaitsBeforeSkipping"/> times in a row since arrivals last came close together.
+    /// Callers hold the lock.
+    /// </summary>
+    private bool DelayApplies() => _options.MaxQueueDelay > TimeSpan.Zero && _futileWaits < FutileWaitsBeforeSkipping;
 
     /// <summary>The rows at which a batch of <paramref name="rows"/> would be full: its next preferred size, else the limit.</summary>
     private long RowsToFill(long rows)

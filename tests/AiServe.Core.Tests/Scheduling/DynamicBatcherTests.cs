@@ -545,6 +545,60 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningThreeTimesInARow_LaterLoneRequestsRunInlineWithoutWaiting()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping, 0f);
+
+        var next = Schedule(batcher, Rows(1, 10f));
+
+        Assert.True(next.IsCompletedSuccessfully);
+        Assert.Equal(Environment.CurrentManagedThreadId, _instance.RunThreads[^1]);
+    }
+
+    [Fact]
+    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningTwiceThenGathersOne_StreakStartsAgain()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping - 1, 0f);
+        var pair = new[] { Schedule(batcher, Rows(1, 10f)), Schedule(batcher, Rows(1, 20f)) };
+        await AdvanceUntil(() => pair.All(t => t.IsCompleted));
+        await Task.WhenAll(pair);
+        await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping - 1, 30f);
+
+        var next = Schedule(batcher, Rows(1, 40f));
+
+        Assert.False(next.IsCompleted);
+        await AdvanceUntil(() => next.IsCompleted);
+        await next;
+        Assert.Equal(2L, _instance.BatchRows[DynamicBatcher.FutileWaitsBeforeSkipping - 1]);
+    }
+
+    [Fact]
+    public async Task Schedule_DelaySkipped_ArrivalThatFindsAnotherQueued_BringsTheDelayBack()
+    {
+        _instance.Hold = v => v >= 100f; // only the run that keeps the model busy waits at the gate
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping, 0f);
+        var busy = Task.Run(() => Schedule(batcher, Rows(1, 100f)));
+        await _instance.WaitForRunsAsync(DynamicBatcher.FutileWaitsBeforeSkipping + 1);
+
+        var second = Schedule(batcher, Rows(1, 10f));
+        var third = Schedule(batcher, Rows(1, 20f)); // finds the second one queued
+        var timers = _time.TimersCreated;
+        _instance.OpenAll();
+        await busy;
+
+        Assert.True(await Eventually.TrueAsync(() => _time.TimersCreated > timers)); // the worker waits out the delay again
+        Assert.False(second.IsCompleted);
+        await AdvanceUntil(() => second.IsCompleted && third.IsCompleted);
+        await Task.WhenAll(second, third);
+        Assert.Equal(2L, _instance.BatchRows[^1]);
+    }
+
+    [Fact]
     public async Task Schedule_InlineRunPassesDeadline_DeadlineExceededAndRunCancelled()
     {
         var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true });
@@ -640,6 +694,18 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     private static Tensor Rows(int rows, float start) =>
         Tensor.FromValues("x", TensorDataType.Fp32, [rows, 2], Enumerable.Range(0, rows * 2).Select(i => start + i).ToArray().AsSpan());
 
+    /// <summary>Lone requests, one after another, each of which waits out the whole queue delay with nothing joining it.</summary>
+    private async Task WaitOutFutileDelaysAsync(DynamicBatcher batcher, int count, float start)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var lone = Schedule(batcher, Rows(1, start + i));
+            Assert.False(lone.IsCompleted); // it waits for the delay: virtual time has not moved
+            await AdvanceUntil(() => lone.IsCompleted);
+            await lone;
+        }
+    }
+
     private async Task AdvanceUntil(Func<bool> done)
     {
         // Virtual time moves only here; the real-time bound just stops a broken batcher from hanging the test run.
@@ -675,11 +741,11 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
 
         public ModelSignature Signature { get; } = new([new TensorSpec("x", TensorDataType.Fp32, [-1, -1])], [new TensorSpec("y", TensorDataType.Fp32, [-1, -1])]);
 
-        public IReadOnlyList<long> BatchRows => _rows.ToArray();
+        public long[] BatchRows => _rows.ToArray();
 
         public IReadOnlyList<float> FirstValues => _first.ToArray();
 
-        public IReadOnlyList<int> RunThreads => _threads.ToArray();
+        public int[] RunThreads => _threads.ToArray();
 
         public System.Threading.Channels.Channel<bool> CancelledRuns { get; } = System.Threading.Channels.Channel.CreateUnbounded<bool>();
 
