@@ -67,11 +67,13 @@ internal static class OpenInferenceEndpoints
         {
             var resolved = manager.Resolve(model, InferenceHttp.ParseVersion(version));
             var signature = resolved.Signature ?? throw ModelManager.NotReady(resolved);
-            var served = manager.Find(model)!;
-            var versions = served.Versions.Values
-                .Where(v => v.State == ModelVersionState.Ready)
-                .Select(v => v.Version.ToString(CultureInfo.InvariantCulture))
-                .ToArray();
+            // The metadata of one version names that version only; of the model, every ready version (as Triton).
+            var versions = version is not null
+                ? [resolved.VersionText]
+                : manager.Find(model)!.Versions.Values
+                    .Where(v => v.State == ModelVersionState.Ready)
+                    .Select(v => v.VersionText)
+                    .ToArray();
             return TypedResults.Ok(new V2ModelMetadata(
                 model,
                 versions,

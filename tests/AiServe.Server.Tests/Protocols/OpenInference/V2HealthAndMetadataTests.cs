@@ -75,6 +75,21 @@ public sealed class V2HealthAndMetadataTests(BundledModelsFactory factory) : ICl
         Assert.Equal(["INT64", "FP32"], outputs.Select(o => o.GetProperty("datatype").GetString()));
     }
 
+    [Theory]
+    [InlineData("/v2/models/iris/versions/1", new[] { "1" })]
+    [InlineData("/v2/models/iris/versions/2", new[] { "2" })]
+    [InlineData("/v2/models/iris", new[] { "1", "2" })]
+    public async Task ModelMetadata_OfOneVersion_ListsThatVersionOnly(string url, string[] versions)
+    {
+        // As Triton's TRITONSERVER_ServerModelMetadata: the version asked for, or every ready version when none is.
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.GetAsync(client, url);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(versions, body.GetProperty("versions").EnumerateArray().Select(e => e.GetString()));
+    }
+
     [Fact]
     public async Task ModelMetadata_FashionMnist_HasImageShape()
     {
