@@ -336,7 +336,15 @@ internal sealed class OnnxModelInstance : IModelInstance
                 throw new InferenceException(InferenceErrorCode.Unsupported, $"{kind} '{name}' has element type {node.ElementDataType}, which AiServe cannot serve");
             }
 
-            specs.Add(new TensorSpec(name, dataType, node.Dimensions.Select(d => d < 0 ? -1L : d).ToArray()));
+            // ONNX Runtime gives a tensor that the graph declares without any shape (its rank unknown: the model runs
+            // on any rank) no dimensions, exactly as it gives a scalar, and its C# metadata has no way to tell the two
+            // apart (the C API's TensorTypeAndShape_HasShape, since 1.24, is not exposed by NodeMetadata, and reaching
+            // it would take the session's internal handle). Either may be served as the other by mistake: a tensor
+            // of any rank published as a scalar, or a scalar taking any shape (ONNX Runtime does not check the rank
+            // of a scalar input). So no dimensions means "unknown", and model.json must declare the shape ([] for a
+            // genuine scalar); SignatureResolver refuses the version otherwise, naming the tensor.
+            var dimensions = node.Dimensions;
+            specs.Add(new TensorSpec(name, dataType, dimensions.Select(d => d < 0 ? -1L : d).ToArray()) { UnknownRank = dimensions.Length == 0 });
         }
 
         return specs.ToArray();

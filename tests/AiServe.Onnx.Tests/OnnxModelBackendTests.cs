@@ -121,8 +121,24 @@ public sealed class OnnxModelBackendTests
         var input = Assert.Single(instance.Signature.Inputs);
         Assert.Equal(("input", TensorDataType.Fp32), (input.Name, input.DataType));
         Assert.Equal([-1L, 4], input.Shape);
+        Assert.False(input.UnknownRank);
         Assert.Equal(["label", "probabilities"], instance.Signature.Outputs.Select(o => o.Name));
         Assert.Equal(TensorDataType.Int64, instance.Signature.Outputs[0].DataType);
+    }
+
+    [Theory]
+    [InlineData("unknown_rank")]
+    [InlineData("scalar")]
+    public void Load_TensorWithNoDimensions_IsOfUnknownRank_WhetherTheGraphGivesItNoShapeOrIsAScalar(string fixture)
+    {
+        // ONNX Runtime shows both as [], so neither may be published as a scalar on the file's word alone.
+        using var instance = _backend.Load(new ModelLoadRequest(fixture, 1, Path.Combine(TestPaths.Fixtures, "onnx", fixture + ".onnx"), new ModelConfig()));
+
+        Assert.All(instance.Signature.Inputs.Concat(instance.Signature.Outputs), spec =>
+        {
+            Assert.True(spec.UnknownRank);
+            Assert.Empty(spec.Shape);
+        });
     }
 
     public static TheoryData<string> Datatypes => new(TensorDataTypes.All.Select(t => t.ToWireName().ToLowerInvariant()));

@@ -25,6 +25,15 @@ public sealed class TempModelRepository : IDisposable
         return this;
     }
 
+    /// <summary>Copies one ONNX file (e.g. from tests/fixtures/onnx) as a version's model file.</summary>
+    public TempModelRepository CopyModelFile(string file, string model, int version)
+    {
+        var dir = Path.Combine(Root, model, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
+        File.Copy(file, Path.Combine(dir, "model.onnx"), overwrite: true);
+        return this;
+    }
+
     /// <summary>Writes model.json of a model.</summary>
     public TempModelRepository WriteConfig(string model, string json)
     {

@@ -3,6 +3,14 @@ namespace AiServe.Core.Inference;
 /// <summary>The declared name, type and shape (-1 for a variable dimension) of a model input or output.</summary>
 public sealed record TensorSpec(string Name, TensorDataType DataType, long[] Shape)
 {
+    /// <summary>
+    /// Set by a backend that cannot tell how many dimensions the model file gives the tensor (ONNX Runtime shows a
+    /// tensor declared without any shape as it shows a scalar). <see cref="Shape"/> is then <c>[]</c> and says
+    /// nothing: the tensor's shape must come from model.json, which <c>SignatureResolver</c> requires before a version
+    /// is served, so no served signature has such a spec.
+    /// </summary>
+    public bool UnknownRank { get; init; }
+
     /// <summary>Whether a concrete shape fits this declaration.</summary>
     public bool Accepts(ReadOnlySpan<long> shape) => TensorShape.Matches(Shape, shape);
 

@@ -5,7 +5,8 @@ namespace AiServe.Core.Lifecycle;
 
 /// <summary>
 /// Combines what model.json declares with what the model file says: absent declarations are read from the file,
-/// present ones must agree with it (same datatype and rank; a fixed size in the file wins over -1).
+/// present ones must agree with it (same datatype and rank; a fixed size in the file wins over -1). A tensor whose rank
+/// the file does not give (<see cref="TensorSpec.UnknownRank"/>) takes the declared shape, and must be declared.
 /// </summary>
 internal static class SignatureResolver
 {
@@ -17,6 +18,10 @@ internal static class SignatureResolver
         var outputs = config.Outputs is null
             ? fromFile.Outputs
             : Merge(ModelConfigLoader.ToSpecs(config.Outputs)!, fromFile.Outputs, "output", requireAll: false);
+
+        // Before the batch check, whose message would blame a shape [] that the file does not really give.
+        RequireKnownRank(inputs, "input");
+        RequireKnownRank(outputs, "output");
 
         if (config.MaxBatchSize > 0)
         {
@@ -33,6 +38,19 @@ internal static class SignatureResolver
         return new ModelSignature(inputs, outputs);
     }
 
+    private static void RequireKnownRank(IReadOnlyList<TensorSpec> specs, string kind)
+    {
+        foreach (var spec in specs)
+        {
+            if (spec.UnknownRank)
+            {
+                throw new ModelConfigException(
+                    $"the backend cannot tell whether {kind} '{spec.Name}' is a scalar or a tensor of any rank (the model file declares it with no " +
+                    $"dimensions, or with no shape at all); declare it with its shape in model.json's \"{kind}s\" ([] for a scalar)");
+            }
+        }
+    }
+
     private static TensorSpec[] Merge(IReadOnlyList<TensorSpec> declared, IReadOnlyList<TensorSpec> actual, string kind, bool requireAll)
     {
         var result = new TensorSpec[declared.Count];
@@ -46,6 +64,13 @@ internal static class SignatureResolver
             {
                 throw new ModelConfigException(
                     $"model.json declares {kind} '{d.Name}' as {d.DataType.ToWireName()}, the model file has {a.DataType.ToWireName()}");
+            }
+
+            if (a.UnknownRank)
+            {
+                // Nothing in the file to check the declaration against: it is the only word on the shape.
+                result[i] = d;
+                continue;
             }
 
             if (a.Shape.Length != d.Shape.Length)
