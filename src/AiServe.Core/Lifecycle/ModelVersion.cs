@@ -111,7 +111,30 @@ public sealed class ModelVersion
         var outputs = request.RequestedOutputs ?? (_allOutputs ??= signature.Outputs.Select(o => o.Name).ToArray());
         var scheduler = Scheduler ?? throw ModelManager.NotReady(this);
         var result = await scheduler.ScheduleAsync(request.Inputs, outputs, options, cancellationToken);
+        // Signature, not the local: a local read after the await would be one more field of the async state machine.
+        CheckOutputShapes(result, Signature!, ModelName, Version);
         return new InferenceResponse(ModelName, Version, request.Id, result);
+    }
+
+    /// <summary>
+    /// Fails a run whose outputs contradict the shapes the version publishes, so that no answer disagrees with the
+    /// model's metadata: model.json may declare a size where the model file has -1 or gives no rank at all, and a
+    /// model file may not produce what it declares. A -1 matches any size (the batch dimension's too).
+    /// </summary>
+    /// <exception cref="InferenceException">Internal, naming the output, the published shape and the one the run gave.</exception>
+    internal static void CheckOutputShapes(IReadOnlyList<Tensor> outputs, ModelSignature signature, string modelName, long version)
+    {
+        // Allocation-free on the way through: it runs on every request.
+        for (var k = 0; k < outputs.Count; k++)
+        {
+            var output = outputs[k];
+            if (signature.FindOutput(output.Name) is { } spec && !spec.Accepts(output.ShapeSpan))
+            {
+                throw new InferenceException(InferenceErrorCode.Internal,
+                    $"unexpected shape for output '{output.Name}' of model '{modelName}' version {version}: its published shape is [{spec.FormatShape()}], " +
+                    $"the run gave [{TensorShape.Format(output.ShapeSpan)}]");
+            }
+        }
     }
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace AiServe.Core.Lifecycle;
 
 /// <summary>
 /// Runs a freshly loaded version once per warm-up sample before it reports ready, so the first real request does
-/// not pay for lazy initialisation. Without samples in model.json, one sample of zeros (batch 1) is used.
+/// not pay for lazy initialisation. Without samples in model.json, one sample of zeros (batch 1) is used. An output
+/// shaped otherwise than the version publishes fails the sample, so a wrong declaration is caught before any request.
 /// </summary>
 internal static class Warmup
 {
@@ -22,7 +23,7 @@ internal static class Warmup
                 var inputs = build();
                 var request = new InferenceRequest(inputs);
                 InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
-                instance.Run(inputs, outputs, CancellationToken.None);
+                ModelVersion.CheckOutputShapes(instance.Run(inputs, outputs, CancellationToken.None), signature, modelName, version);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -47,6 +48,7 @@ internal static class Warmup
             {
                 InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
                 outputs = instance.Run(request.Inputs, request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray(), CancellationToken.None);
+                ModelVersion.CheckOutputShapes(outputs, signature, modelName, version);
             }
 
             pipeline.Postprocess(outputs, [record]);

@@ -141,6 +141,30 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
+    public async Task InferAsync_ModelAnswersAShapeItsSignatureDoesNotAllow_FailsInternalWithBothShapes()
+    {
+        // y is [-1, 2] in the signature; this model gives a third column to batches of more than one row (warm-up,
+        // with one row, passes).
+        _backend.Inner.Compute = (_, inputs) =>
+        {
+            var rows = inputs[0].Shape[0];
+            long[] shape = rows == 1 ? [1, 2] : [rows, 3];
+            return [Tensor.FromValues("y", TensorDataType.Fp32, shape, new float[TensorShape.ElementCount(shape)].AsSpan())];
+        };
+        WriteVersion("m", 1);
+        Apply();
+        using var lease = _manager.Acquire("m");
+
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => lease.Version.InferAsync(
+            new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [2, 2], new float[4].AsSpan())]),
+            AiServe.Core.Scheduling.ScheduleOptions.None,
+            CancellationToken.None));
+
+        Assert.Equal(InferenceErrorCode.Internal, ex.Code);
+        Assert.Equal("unexpected shape for output 'y' of model 'm' version 1: its published shape is [-1,2], the run gave [2,3]", ex.Message);
+    }
+
+    [Fact]
     public void Acquire_UnknownModel_NotFound()
     {
         WriteVersion("m", 1);

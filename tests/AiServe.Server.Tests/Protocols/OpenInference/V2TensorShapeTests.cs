@@ -75,4 +75,46 @@ public sealed class V2TensorShapeTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, refused);
         Assert.Contains("input 'x' has shape [3], but model 'scalar' version 1 expects []", V2Http.Error(error), StringComparison.Ordinal);
     }
+
+    // iris's label output is [-1] in the file (one label per row); model.json pins it to [3] without batching.
+    private const string IrisLabelDeclaredThree = """
+        {"max_batch_size": 0, "outputs": [{"name": "label", "datatype": "INT64", "shape": [3]}]%WARMUP%}
+        """;
+
+    private const string ThreeRows = """
+        {"inputs": [{"name": "input", "shape": [3, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3, 5.9, 3.0, 4.2, 1.5]}]}
+        """;
+
+    [Fact]
+    public async Task Infer_OutputShapedOtherwiseThanDeclared_Fails500NamingOutputDeclaredAndActualShapes()
+    {
+        var warmup = """, "warmup": [{"name": "three-rows", "inputs": {"input": {"shape": [3, 4], "data": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}}}]""";
+        _repo.CopyVersion(TestPaths.Models, "iris", 1).WriteConfig("iris", IrisLabelDeclaredThree.Replace("%WARMUP%", warmup, StringComparison.Ordinal));
+        using var factory = new AiServeFactory(_repo.Root);
+        var client = await factory.StartAsync();
+
+        var (okStatus, ok) = await V2Http.PostJsonAsync(client, "/v2/models/iris/infer", ThreeRows);
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v2/models/iris/infer",
+            """{"inputs": [{"name": "input", "shape": [2, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, okStatus);
+        Assert.Equal([3L], Shape(ok.GetProperty("outputs")[0]));
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        Assert.Equal("unexpected shape for output 'label' of model 'iris' version 1: its published shape is [3], the run gave [2]", V2Http.Error(body));
+    }
+
+    [Fact]
+    public async Task Load_WarmupOutputShapedOtherwiseThanDeclared_VersionUnavailableWithTheShapes()
+    {
+        // The default warm-up sample has one row, so the label comes back [1].
+        _repo.CopyVersion(TestPaths.Models, "iris", 1).WriteConfig("iris", IrisLabelDeclaredThree.Replace("%WARMUP%", "", StringComparison.Ordinal));
+        using var factory = new AiServeFactory(_repo.Root);
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.GetAsync(client, "/v2/models/iris/versions/1/ready");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("warm-up sample 'zeros' failed: unexpected shape for output 'label' of model 'iris' version 1: its published shape is [3], the run gave [1]",
+            body.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
 }
