@@ -11,6 +11,15 @@ public sealed record TensorSpec(string Name, TensorDataType DataType, long[] Sha
     /// </summary>
     public bool UnknownRank { get; init; }
 
+    /// <summary>
+    /// What model.json promises of an output beyond the model file: the sizes it fixes where the file leaves them
+    /// variable (-1 in every other place), or its whole shape over a tensor of unknown rank. Each answer is checked
+    /// against it, since the file does not guarantee it. Null when model.json adds nothing to the file's shape: the
+    /// file's own sizes are not checked again (ONNX Runtime answers what the graph computes, and before this check
+    /// existed a file declaring an output [1, 3] was served [N, 3] for N rows; such models must keep working).
+    /// </summary>
+    public long[]? Promise { get; init; }
+
     /// <summary>Whether a concrete shape fits this declaration.</summary>
     public bool Accepts(ReadOnlySpan<long> shape) => TensorShape.Matches(Shape, shape);
 

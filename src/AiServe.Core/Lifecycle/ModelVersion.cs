@@ -117,9 +117,11 @@ public sealed class ModelVersion
     }
 
     /// <summary>
-    /// Fails a run whose outputs contradict the shapes the version publishes, so that no answer disagrees with the
-    /// model's metadata: model.json may declare a size where the model file has -1 or gives no rank at all, and a
-    /// model file may not produce what it declares. A -1 matches any size (the batch dimension's too).
+    /// Fails a run whose outputs break what model.json promises beyond the model file (<see cref="TensorSpec.Promise"/>:
+    /// a size it declares where the file has -1, or a shape where the file gives no rank), so that no answer
+    /// contradicts a shape the version publishes on model.json's word alone. A -1 matches any size. Outputs whose
+    /// model.json adds nothing are not checked: the file's own sizes are what ONNX Runtime was given, and it answers
+    /// what the graph computes.
     /// </summary>
     /// <exception cref="InferenceException">Internal, naming the output, the published shape and the one the run gave.</exception>
     internal static void CheckOutputShapes(IReadOnlyList<Tensor> outputs, ModelSignature signature, string modelName, long version)
@@ -128,7 +130,7 @@ public sealed class ModelVersion
         for (var k = 0; k < outputs.Count; k++)
         {
             var output = outputs[k];
-            if (signature.FindOutput(output.Name) is { } spec && !spec.Accepts(output.ShapeSpan))
+            if (signature.FindOutput(output.Name) is { Promise: { } promise } spec && !TensorShape.Matches(promise, output.ShapeSpan))
             {
                 throw new InferenceException(InferenceErrorCode.Internal,
                     $"unexpected shape for output '{output.Name}' of model '{modelName}' version {version}: its published shape is [{spec.FormatShape()}], " +

@@ -14,10 +14,10 @@ internal static class SignatureResolver
     {
         var inputs = config.Inputs is null
             ? fromFile.Inputs
-            : Merge(ModelConfigLoader.ToSpecs(config.Inputs)!, fromFile.Inputs, "input", requireAll: true);
+            : Merge(ModelConfigLoader.ToSpecs(config.Inputs)!, fromFile.Inputs, "input", requireAll: true, promises: false);
         var outputs = config.Outputs is null
             ? fromFile.Outputs
-            : Merge(ModelConfigLoader.ToSpecs(config.Outputs)!, fromFile.Outputs, "output", requireAll: false);
+            : Merge(ModelConfigLoader.ToSpecs(config.Outputs)!, fromFile.Outputs, "output", requireAll: false, promises: true);
 
         // Before the batch check, whose message would blame a shape [] that the file does not really give.
         RequireKnownRank(inputs, "input");
@@ -46,12 +46,15 @@ internal static class SignatureResolver
             {
                 throw new ModelConfigException(
                     $"the backend cannot tell whether {kind} '{spec.Name}' is a scalar or a tensor of any rank (the model file declares it with no " +
-                    $"dimensions, or with no shape at all); declare it with its shape in model.json's \"{kind}s\" ([] for a scalar)");
+                    $"dimensions, or with no shape at all); declare it with its shape in model.json's \"{kind}s\" ([] for a scalar)" +
+                    (kind == "input" ? ", which then lists every input" : ", which then lists every output to serve"));
             }
         }
     }
 
-    private static TensorSpec[] Merge(IReadOnlyList<TensorSpec> declared, IReadOnlyList<TensorSpec> actual, string kind, bool requireAll)
+    // promises: record on each spec what model.json adds to the file's shape (TensorSpec.Promise); for outputs, whose
+    // answers are checked against it.
+    private static TensorSpec[] Merge(IReadOnlyList<TensorSpec> declared, IReadOnlyList<TensorSpec> actual, string kind, bool requireAll, bool promises)
     {
         var result = new TensorSpec[declared.Count];
         for (var i = 0; i < declared.Count; i++)
@@ -68,8 +71,9 @@ internal static class SignatureResolver
 
             if (a.UnknownRank)
             {
-                // Nothing in the file to check the declaration against: it is the only word on the shape.
-                result[i] = d;
+                // Nothing in the file to check the declaration against: it is the only word on the shape, and all of
+                // it (the rank too) a promise the file does not make.
+                result[i] = promises ? d with { Promise = d.Shape.ToArray() } : d;
                 continue;
             }
 
@@ -80,6 +84,8 @@ internal static class SignatureResolver
             }
 
             var shape = new long[d.Shape.Length];
+            var promise = new long[d.Shape.Length];
+            var promised = false;
             for (var k = 0; k < shape.Length; k++)
             {
                 if (d.Shape[k] >= 0 && a.Shape[k] >= 0 && d.Shape[k] != a.Shape[k])
@@ -89,9 +95,13 @@ internal static class SignatureResolver
                 }
 
                 shape[k] = d.Shape[k] >= 0 ? d.Shape[k] : a.Shape[k];
+
+                // A size model.json fixes where the file has -1: the file does not guarantee it.
+                promise[k] = d.Shape[k] >= 0 && a.Shape[k] < 0 ? d.Shape[k] : -1;
+                promised |= promise[k] >= 0;
             }
 
-            result[i] = d with { Shape = shape };
+            result[i] = d with { Shape = shape, Promise = promises && promised ? promise : null };
         }
 
         if (requireAll)

@@ -141,10 +141,14 @@ public sealed class ModelManagerTests : IDisposable
     }
 
     [Fact]
-    public async Task InferAsync_ModelAnswersAShapeItsSignatureDoesNotAllow_FailsInternalWithBothShapes()
+    public async Task InferAsync_ModelAnswersAShapeModelJsonPromisedOtherwise_FailsInternalWithBothShapes()
     {
-        // y is [-1, 2] in the signature; this model gives a third column to batches of more than one row (warm-up,
-        // with one row, passes).
+        // The file leaves y's columns open ([-1, -1]) and model.json promises 2; this model gives a third column to
+        // batches of more than one row (warm-up, with one row, passes).
+        _backend.Inner.Signature = new ModelSignature(
+            [new TensorSpec("x", TensorDataType.Fp32, [-1, 2])],
+            [new TensorSpec("y", TensorDataType.Fp32, [-1, -1])]);
+        _repo.WriteConfig("m", """{"outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]}""");
         _backend.Inner.Compute = (_, inputs) =>
         {
             var rows = inputs[0].Shape[0];
@@ -162,6 +166,29 @@ public sealed class ModelManagerTests : IDisposable
 
         Assert.Equal(InferenceErrorCode.Internal, ex.Code);
         Assert.Equal("unexpected shape for output 'y' of model 'm' version 1: its published shape is [-1,2], the run gave [2,3]", ex.Message);
+    }
+
+    [Fact]
+    public async Task InferAsync_ModelAnswersOtherwiseThanItsFileDeclaresWithNothingFromModelJson_AnsweredAsComputed()
+    {
+        // The file's own y is [-1, 2]; the run gives a third column. ONNX Runtime answers what a graph computes
+        // whatever the graph declares, and only what model.json adds is checked.
+        _backend.Inner.Compute = (_, inputs) =>
+        {
+            var rows = inputs[0].Shape[0];
+            long[] shape = rows == 1 ? [1, 2] : [rows, 3];
+            return [Tensor.FromValues("y", TensorDataType.Fp32, shape, new float[TensorShape.ElementCount(shape)].AsSpan())];
+        };
+        WriteVersion("m", 1);
+        Apply();
+        using var lease = _manager.Acquire("m");
+
+        var response = await lease.Version.InferAsync(
+            new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [2, 2], new float[4].AsSpan())]),
+            AiServe.Core.Scheduling.ScheduleOptions.None,
+            CancellationToken.None);
+
+        Assert.Equal([2L, 3], Assert.Single(response.Outputs).Shape);
     }
 
     [Fact]

@@ -28,6 +28,34 @@ public sealed class SignatureResolverTests
         Assert.DoesNotContain(signature.Inputs.Concat(signature.Outputs), s => s.UnknownRank);
     }
 
+    [Theory]
+    [InlineData(new long[] { -1, -1 }, new long[] { -1, 2 }, new long[] { -1, 2 })] // a size the file leaves open
+    [InlineData(new long[] { -1, 2 }, new long[] { -1, 2 }, null)] // the file's own size: nothing added
+    [InlineData(new long[] { -1, 2 }, new long[] { -1, -1 }, null)] // -1 declared: the file's size is published, not promised
+    [InlineData(new long[] { -1, -1, -1 }, new long[] { 4, -1, 5 }, new long[] { 4, -1, 5 })]
+    public void Resolve_OutputDeclared_PromisesOnlyTheSizesModelJsonAdds(long[] file, long[] declared, long[]? promise)
+    {
+        var fromFile = new ModelSignature(
+            [new TensorSpec("x", TensorDataType.Fp32, [-1, -1])],
+            [new TensorSpec("y", TensorDataType.Fp32, file)]);
+        var config = new ModelConfig { Inputs = [Declared("x", -1, 2)], Outputs = [Declared("y", declared)] };
+
+        var signature = SignatureResolver.Resolve(config, fromFile);
+
+        Assert.Equal(promise, Assert.Single(signature.Outputs).Promise);
+        Assert.Null(Assert.Single(signature.Inputs).Promise); // inputs are checked as requests arrive
+    }
+
+    [Fact]
+    public void Resolve_OutputOfUnknownRankDeclared_PromisesTheWholeDeclaredShape()
+    {
+        var config = new ModelConfig { Inputs = [Declared("x", -1, 4)], Outputs = [Declared("y", -1, 3)] };
+
+        var signature = SignatureResolver.Resolve(config, UnknownRank);
+
+        Assert.Equal(new long[] { -1, 3 }, Assert.Single(signature.Outputs).Promise);
+    }
+
     [Fact]
     public void Resolve_InputOfUnknownRankNotDeclared_RefusedNamingTheInput()
     {
@@ -36,7 +64,7 @@ public sealed class SignatureResolverTests
         var ex = Assert.Throws<ModelConfigException>(() => SignatureResolver.Resolve(config, UnknownRank));
 
         Assert.Contains("input 'x' is a scalar or a tensor of any rank", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("\"inputs\" ([] for a scalar)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("\"inputs\" ([] for a scalar), which then lists every input", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,6 +51,31 @@ public sealed class V2TensorShapeTests : IDisposable
         Assert.Equal([2f, 4, 6, 8, 10, 12], y.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("""{"outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 3]}]}""")]
+    public async Task Infer_ModelFileDeclaresAFixedOutputItComputesForEveryRow_AnsweredAsComputed(string? config)
+    {
+        // The file says y is [1, 3] and computes [N, 3]; ONNX Runtime answers what it computes, and so did AiServe
+        // before answers were checked. Only sizes model.json adds are checked.
+        var repo = _repo.CopyModelFile(Fixture("fixed_output"), "fixed", 1);
+        if (config is not null)
+        {
+            repo.WriteConfig("fixed", config);
+        }
+
+        using var factory = new AiServeFactory(_repo.Root);
+        var client = await factory.StartAsync();
+
+        var (status, answer) = await V2Http.PostJsonAsync(client, "/v2/models/fixed/infer",
+            """{"inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP32", "data": [1, 1, 1, 1, 1, 2, 3, 4]}]}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var y = Assert.Single(answer.GetProperty("outputs").EnumerateArray());
+        Assert.Equal([2L, 3], Shape(y));
+        Assert.Equal([4f, 4, 4, 10, 10, 10], y.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()));
+    }
+
     [Fact]
     public async Task Infer_GenuineScalarModelDeclaredInModelJson_TakesScalarsOnly()
     {
