@@ -55,9 +55,9 @@ public sealed class DynamicBatcher : IInferenceScheduler
 
     // Queue-delay waits in a row that ran out with nothing joining the batch (under _lock). From
     // FutileWaitsBeforeSkipping on, the delay is skipped (and a request that finds the model idle runs inline) until a
-    // request arrives to find another one already queued, or a wait gathers one: arrivals are then close enough
-    // together for a wait to pay. The delay is a most: a wait that cannot gather anything only adds latency (a lone
-    // client of wide-xl waited its 3 ms on every request).
+    // request arrives to find another one already queued: more requests at once than the instances can run, so a
+    // wait would gather some. The delay is an upper bound: a wait that cannot gather anything only adds latency (a
+    // lone client of wide-xl waited its 3 ms on every request).
     private int _futileWaits;
 
     /// <summary>Starts the workers.</summary>
@@ -306,10 +306,11 @@ public sealed class DynamicBatcher : IInferenceScheduler
                         Remove(item);
                     }
 
-                    if (waitedFor == head && !_stopped)
+                    if (waitedFor == head && batch.Count == 1 && !_stopped)
                     {
-                        // This worker waited for this batch: did anything join it?
-                        _futileWaits = batch.Count == 1 ? _futileWaits + 1 : 0;
+                        // This worker waited for this batch, and nothing joined it. (A wait that gathers a request
+                        // needs no rule of its own: that request arrived to find the head queued, which resets the count.)
+                        _futileWaits++;
                     }
 
                     return batch;
@@ -351,7 +352,7 @@ public sealed class DynamicBatcher : IInferenceScheduler
     /// nothing joining <see cref="FutileWaitsBeforeSkipping"/> times in a row since arrivals last came close together.
     /// Callers hold the lock.
     /// </summary>
-    private bool DelayApplies() => _options.MaxQueueDelay > TimeSpan.Zero && _futileWaits < FutileWaitsBeforeSkipping;
+    private bool DelayApplies() => _options.Batching && _options.MaxQueueDelay > TimeSpan.Zero && _futileWaits < FutileWaitsBeforeSkipping;
 
     /// <summary>The rows at which a batch of <paramref name="rows"/> would be full: its next preferred size, else the limit.</summary>
     private long RowsToFill(long rows)

@@ -545,34 +545,34 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningThreeTimesInARow_LaterLoneRequestsRunInlineWithoutWaiting()
+    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningThreeTimesInARow_LaterLoneRequestsRunWithoutWaitingAndInline()
     {
         _instance.OpenAll();
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromHours(1) });
         await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping, 0f);
 
-        var next = Schedule(batcher, Rows(1, 10f));
+        // Virtual time stands still from here: a request that waited for the delay would never complete.
+        await Schedule(batcher, Rows(1, 10f)).WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.True(next.IsCompletedSuccessfully);
-        Assert.Equal(Environment.CurrentManagedThreadId, _instance.RunThreads[^1]);
+        // Once the worker has let go of the instance, a lone request runs on the caller's thread.
+        var caller = Environment.CurrentManagedThreadId;
+        Assert.True(await Eventually.TrueAsync(() => Schedule(batcher, Rows(1, 20f)).IsCompletedSuccessfully && _instance.RunThreads[^1] == caller));
+        Assert.DoesNotContain(2L, _instance.BatchRows);
     }
 
     [Fact]
-    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningTwiceThenGathersOne_StreakStartsAgain()
+    public async Task Schedule_QueueDelayRunsOutWithNothingJoiningTwiceThenArrivalsComeTogether_StreakStartsAgain()
     {
         _instance.OpenAll();
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromHours(1) });
         await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping - 1, 0f);
-        var pair = new[] { Schedule(batcher, Rows(1, 10f)), Schedule(batcher, Rows(1, 20f)) };
-        await AdvanceUntil(() => pair.All(t => t.IsCompleted));
-        await Task.WhenAll(pair);
+        var pair = new[] { Schedule(batcher, Rows(1, 10f)), Schedule(batcher, Rows(1, 20f)) }; // the second finds the first queued
+        _time.Advance(TimeSpan.FromHours(1));
+        await Task.WhenAll(pair).WaitAsync(TimeSpan.FromSeconds(30));
         await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping - 1, 30f);
 
-        var next = Schedule(batcher, Rows(1, 40f));
-
-        Assert.False(next.IsCompleted);
-        await AdvanceUntil(() => next.IsCompleted);
-        await next;
+        // Two futile waits since the pair: the delay still applies.
+        await WaitOutFutileDelaysAsync(batcher, 1, 40f);
         Assert.Equal(2L, _instance.BatchRows[DynamicBatcher.FutileWaitsBeforeSkipping - 1]);
     }
 
@@ -580,9 +580,9 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     public async Task Schedule_DelaySkipped_ArrivalThatFindsAnotherQueued_BringsTheDelayBack()
     {
         _instance.Hold = v => v >= 100f; // only the run that keeps the model busy waits at the gate
-        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+        var batcher = Create(Options(maxBatch: 8) with { RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromHours(1) });
         await WaitOutFutileDelaysAsync(batcher, DynamicBatcher.FutileWaitsBeforeSkipping, 0f);
-        var busy = Task.Run(() => Schedule(batcher, Rows(1, 100f)));
+        var busy = Task.Run(() => Schedule(batcher, Rows(1, 100f))); // inline or on the worker: either way it holds the instance
         await _instance.WaitForRunsAsync(DynamicBatcher.FutileWaitsBeforeSkipping + 1);
 
         var second = Schedule(batcher, Rows(1, 10f));
@@ -593,9 +593,22 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
 
         Assert.True(await Eventually.TrueAsync(() => _time.TimersCreated > timers)); // the worker waits out the delay again
         Assert.False(second.IsCompleted);
-        await AdvanceUntil(() => second.IsCompleted && third.IsCompleted);
-        await Task.WhenAll(second, third);
+        _time.Advance(TimeSpan.FromHours(1));
+        await Task.WhenAll(second, third).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(2L, _instance.BatchRows[^1]);
+    }
+
+    [Fact]
+    public async Task Schedule_BatchingDisabledWithAQueueDelay_IdleRequestRunsInline()
+    {
+        _instance.OpenAll();
+        var batcher = Create(Options(maxBatch: 8) with { Batching = false, RunInlineWhenIdle = true, MaxQueueDelay = TimeSpan.FromHours(1) });
+
+        var result = Schedule(batcher, Rows(1, 5f));
+
+        Assert.True(result.IsCompletedSuccessfully);
+        Assert.Equal([Environment.CurrentManagedThreadId], _instance.RunThreads);
+        await result;
     }
 
     [Fact]
@@ -694,15 +707,20 @@ public sealed class DynamicBatcherTests : IAsyncDisposable
     private static Tensor Rows(int rows, float start) =>
         Tensor.FromValues("x", TensorDataType.Fp32, [rows, 2], Enumerable.Range(0, rows * 2).Select(i => start + i).ToArray().AsSpan());
 
-    /// <summary>Lone requests, one after another, each of which waits out the whole queue delay with nothing joining it.</summary>
+    /// <summary>
+    /// Lone requests, one after another, each of which waits out the whole queue delay (an hour of virtual time, moved
+    /// only once the worker's timer is set) with nothing joining it.
+    /// </summary>
     private async Task WaitOutFutileDelaysAsync(DynamicBatcher batcher, int count, float start)
     {
         for (var i = 0; i < count; i++)
         {
+            var timers = _time.TimersCreated;
             var lone = Schedule(batcher, Rows(1, start + i));
-            Assert.False(lone.IsCompleted); // it waits for the delay: virtual time has not moved
-            await AdvanceUntil(() => lone.IsCompleted);
-            await lone;
+            Assert.True(await Eventually.TrueAsync(() => _time.TimersCreated > timers), "the worker waits for the delay");
+            Assert.False(lone.IsCompleted);
+            _time.Advance(TimeSpan.FromHours(1));
+            await lone.WaitAsync(TimeSpan.FromSeconds(30));
         }
     }
 
