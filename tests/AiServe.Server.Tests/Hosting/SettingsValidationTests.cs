@@ -43,23 +43,58 @@ public class SettingsValidationTests
     [InlineData("AiServe:Onnx:GlobalIntraOpThreads", "-1")] // checked when it starts
     public async Task Start_RealProcessSettingOutOfRange_ExitsWithCodeOneNamingIt(string key, string value)
     {
+        var (exitCode, error) = await RunServerProcessAsync("--urls", "http://127.0.0.1:0", "--models", TestPaths.DatatypesRepo, $"--{key}", value);
+
+        Assert.Equal(1, exitCode); // not 134, an abort on the unhandled exception
+        Assert.Contains($"AiServe cannot start: ", error, StringComparison.Ordinal);
+        Assert.Contains(key, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_RealProcessOnAnAddressAlreadyInUse_ExitsWithCodeOneNamingTheAddress()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)taken.LocalEndpoint).Port}";
+
+        var (exitCode, error) = await RunServerProcessAsync("--urls", url, "--models", TestPaths.DatatypesRepo);
+
+        Assert.Equal(1, exitCode); // not 134, an abort on the unhandled exception with its stack trace
+        Assert.Equal($"AiServe cannot start: Failed to bind to address {url}: address already in use.", error.Trim());
+    }
+
+    private static async Task<(int ExitCode, string Error)> RunServerProcessAsync(params string[] arguments)
+    {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "AiServe.Server.dll"), "--urls", "http://127.0.0.1:0", "--models", TestPaths.DatatypesRepo, $"--{key}", value },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "AiServe.Server.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         using var process = System.Diagnostics.Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        await output;
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
 
-        Assert.Equal(1, process.ExitCode); // not 134, an abort on the unhandled exception
-        Assert.Contains($"AiServe cannot start: ", error, StringComparison.Ordinal);
-        Assert.Contains(key, error, StringComparison.Ordinal);
+        await output;
+        return (process.ExitCode, error);
     }
 
     /// <summary>The server over a small repository with one setting given.</summary>
