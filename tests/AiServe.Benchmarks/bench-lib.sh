@@ -28,6 +28,9 @@ start_variant() {
   esac
   local mode=()
   [[ $name == ceiling* || $name == baseceiling* ]] && mode=(ceiling)
+  # A server of a script run just before may still hold the port while it drains (the scripts' traps do not wait
+  # for their servers to exit); the new one would fail to bind. Wait up to a minute for the port to be free.
+  for _ in $(seq 120); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; sleep 0.5; done
   env "$@" dotnet "$dll" "${mode[@]}" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$out/$name.err" &
 }
 
