@@ -36,6 +36,25 @@ public sealed class ModelManagerTests : IDisposable
         File.SetLastWriteTimeUtc(file, new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMinutes(++_writes));
     }
 
+    /// <summary>Loads version 1 of "m", whose y has two columns for one row (so warm-up passes) and three for more.</summary>
+    private ModelVersionLease LoadModelGivingBatchesAThirdColumn()
+    {
+        _backend.Inner.Compute = (_, inputs) =>
+        {
+            var rows = inputs[0].Shape[0];
+            long[] shape = rows == 1 ? [1, 2] : [rows, 3];
+            return [Tensor.FromValues("y", TensorDataType.Fp32, shape, new float[TensorShape.ElementCount(shape)].AsSpan())];
+        };
+        WriteVersion("m", 1);
+        Apply();
+        return _manager.Acquire("m");
+    }
+
+    private static Task<InferenceResponse> InferTwoRows(ModelVersionLease lease) => lease.Version.InferAsync(
+        new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [2, 2], new float[4].AsSpan())]),
+        AiServe.Core.Scheduling.ScheduleOptions.None,
+        CancellationToken.None);
+
     private void Apply() => _manager.Apply(new FileSystemModelSource(_repo.Root).Scan());
 
     private ModelVersion Version(string model, long version) => _manager.Find(model)!.Versions[version];
@@ -149,20 +168,9 @@ public sealed class ModelManagerTests : IDisposable
             [new TensorSpec("x", TensorDataType.Fp32, [-1, 2])],
             [new TensorSpec("y", TensorDataType.Fp32, [-1, -1])]);
         _repo.WriteConfig("m", """{"outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 2]}]}""");
-        _backend.Inner.Compute = (_, inputs) =>
-        {
-            var rows = inputs[0].Shape[0];
-            long[] shape = rows == 1 ? [1, 2] : [rows, 3];
-            return [Tensor.FromValues("y", TensorDataType.Fp32, shape, new float[TensorShape.ElementCount(shape)].AsSpan())];
-        };
-        WriteVersion("m", 1);
-        Apply();
-        using var lease = _manager.Acquire("m");
+        using var lease = LoadModelGivingBatchesAThirdColumn();
 
-        var ex = await Assert.ThrowsAsync<InferenceException>(() => lease.Version.InferAsync(
-            new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [2, 2], new float[4].AsSpan())]),
-            AiServe.Core.Scheduling.ScheduleOptions.None,
-            CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<InferenceException>(() => InferTwoRows(lease));
 
         Assert.Equal(InferenceErrorCode.Internal, ex.Code);
         Assert.Equal("unexpected shape for output 'y' of model 'm' version 1: its published shape is [-1,2], the run gave [2,3]", ex.Message);
@@ -173,20 +181,9 @@ public sealed class ModelManagerTests : IDisposable
     {
         // The file's own y is [-1, 2]; the run gives a third column. ONNX Runtime answers what a graph computes
         // whatever the graph declares, and only what model.json adds is checked.
-        _backend.Inner.Compute = (_, inputs) =>
-        {
-            var rows = inputs[0].Shape[0];
-            long[] shape = rows == 1 ? [1, 2] : [rows, 3];
-            return [Tensor.FromValues("y", TensorDataType.Fp32, shape, new float[TensorShape.ElementCount(shape)].AsSpan())];
-        };
-        WriteVersion("m", 1);
-        Apply();
-        using var lease = _manager.Acquire("m");
+        using var lease = LoadModelGivingBatchesAThirdColumn();
 
-        var response = await lease.Version.InferAsync(
-            new InferenceRequest([Tensor.FromValues("x", TensorDataType.Fp32, [2, 2], new float[4].AsSpan())]),
-            AiServe.Core.Scheduling.ScheduleOptions.None,
-            CancellationToken.None);
+        var response = await InferTwoRows(lease);
 
         Assert.Equal([2L, 3], Assert.Single(response.Outputs).Shape);
     }
