@@ -21,6 +21,18 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
     /// <summary>The error kind of a request cut off <see cref="EndGrace"/> after its step's end, still unanswered.</summary>
     public const string Unfinished = "unfinished";
 
+    /// <summary>The error kind of a request that ran past --timeout.</summary>
+    public const string Timeout = "timeout";
+
+    /// <summary>The error kind of a request whose connection failed (refused, reset).</summary>
+    public const string Connection = "connection";
+
+    /// <summary>The error kind of an answer that is not a V2 inference response.</summary>
+    public const string BadResponse = "bad-response";
+
+    /// <summary>Every error kind but HTTP statuses, as the reports name them.</summary>
+    public static readonly string[] ErrorKinds = [Timeout, Connection, BadResponse, NotSent, Unfinished];
+
     /// <summary>How long the requests in flight when a step's window closes may still take before they are cut off.</summary>
     public static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
 
@@ -166,8 +178,9 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
             errors[kind] = errors.GetValueOrDefault(kind) + ticks.Count;
         }
 
+        // Not-sent and unfinished requests got no answer: the time recorded for them is the runner's, not a latency.
         var errorLatency = new SortedDictionary<string, LatencyStats>(StringComparer.Ordinal);
-        foreach (var kind in errors.Keys)
+        foreach (var kind in errors.Keys.Where(k => k is not NotSent and not Unfinished))
         {
             var ticks = results.SelectMany(r => r.Errors.GetValueOrDefault(kind) ?? []).ToArray();
             errorLatency[kind] = LatencyStats.FromTicks(ticks, Stopwatch.Frequency);
@@ -200,7 +213,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
             progress.Record(error is null);
             Record(result, progress, began, Stopwatch.GetTimestamp(), error);
 
-            if (error == "connection")
+            if (error == Connection)
             {
                 // A refused connection fails at once; without a pause the loop would spin a core on it.
                 await Task.Delay(10, CancellationToken.None);
@@ -231,15 +244,15 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         }
         catch (V2ClientException ex)
         {
-            return ex.StatusCode == HttpStatusCode.OK || ex.StatusCode == 0 ? "bad-response" : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ex.StatusCode == HttpStatusCode.OK || ex.StatusCode == 0 ? BadResponse : ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (TaskCanceledException)
         {
-            return "timeout";
+            return Timeout;
         }
         catch (HttpRequestException)
         {
-            return "connection";
+            return Connection;
         }
 #pragma warning disable CA1031 // One request's failure, whatever it is, must not end the run and lose every result.
         catch (Exception)
@@ -247,7 +260,7 @@ internal sealed class Runner(V2Client client, BenchOptions options, EncodedInfer
         {
             // The client's contract makes an answer it cannot read a V2ClientException; anything else escaping it
             // came from reading one answer all the same.
-            return "bad-response";
+            return BadResponse;
         }
     }
 

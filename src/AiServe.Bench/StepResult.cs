@@ -5,12 +5,12 @@ namespace AiServe.Bench;
 /// <param name="Batch">Inferences per request.</param>
 /// <param name="Seconds">The measured window: from the end of warm-up to the last counted completion.</param>
 /// <param name="Requests">Successful requests that started inside the window.</param>
-/// <param name="Errors">Failed requests that started inside the window, by HTTP status or kind (timeout, connection, bad-response, not-sent, unfinished).</param>
+/// <param name="Errors">Failed requests that started inside the window, by HTTP status or kind (<see cref="Runner.ErrorKinds"/>).</param>
 /// <param name="Latency">Latencies of the successful requests.</param>
 /// <param name="Cancelled">Ctrl+C stopped the step early.</param>
 internal sealed record StepResult(int Concurrency, int Batch, double Seconds, long Requests, IReadOnlyDictionary<string, long> Errors, LatencyStats Latency, bool Cancelled)
 {
-    /// <summary>Latencies of the failed requests by kind (the keys of <see cref="Errors"/>); empty when not measured.</summary>
+    /// <summary>Latencies of the failed requests by kind (the keys of <see cref="Errors"/> but not-sent and unfinished, which got no answer); empty when not measured.</summary>
     public IReadOnlyDictionary<string, LatencyStats> ErrorLatency { get; init; } = new Dictionary<string, LatencyStats>();
 
     /// <summary>The open-loop rate in requests/s (then <see cref="Concurrency"/> is the outstanding limit); null for closed loop.</summary>

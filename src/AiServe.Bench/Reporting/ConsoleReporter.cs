@@ -55,7 +55,7 @@ internal static class ConsoleReporter
 
     // A request that was not sent (open loop, outstanding limit) has no latency to report.
     private static string FormatErrorLatency(StepResult step, string kind) =>
-        kind != Runner.NotSent && step.ErrorLatency.TryGetValue(kind, out var latency) && latency.Count > 0
+        step.ErrorLatency.TryGetValue(kind, out var latency) && latency.Count > 0
             ? string.Create(CultureInfo.InvariantCulture, $" (p50 {latency.P50Ms:F3} ms, p99 {latency.P99Ms:F3} ms)")
             : "";
 

@@ -35,7 +35,7 @@ internal static class MarkdownReporter
         if (withErrors.Count > 0)
         {
             md.AppendLine();
-            md.AppendLine("Errors by kind (HTTP status, timeout, connection, bad-response, not-sent, unfinished):");
+            md.AppendLine($"Errors by kind (HTTP status, {string.Join(", ", Runner.ErrorKinds)}):");
             md.AppendLine();
             foreach (var step in withErrors)
             {

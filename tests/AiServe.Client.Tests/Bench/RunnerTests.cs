@@ -64,25 +64,22 @@ public sealed class RunnerTests : IAsyncLifetime
     {
         // The server never answers within the client's timeout; the step must end at its window (and grace), with
         // its requests counted as cut off, not at the timeout with timeouts blamed on the server.
-        _server.Delay = TimeSpan.FromHours(1);
         using var http = new HttpClient { BaseAddress = _server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.Zero };
-        var runner = new Runner(new V2Client(http), options, Body, batch: 1);
+        var runner = StalledRunner(http);
 
         var step = await runner.RunStepAsync(concurrency: 3, CancellationToken.None);
 
         Assert.Equal(0, step.Requests);
         Assert.Equal(new Dictionary<string, long> { ["unfinished"] = 3 }, step.Errors);
+        Assert.Empty(step.ErrorLatency); // cut off by the runner: no latency was measured
         Assert.False(step.Cancelled);
     }
 
     [Fact]
     public async Task RunRateStepAsync_StalledServer_InFlightRequestsCutOffAsUnfinished()
     {
-        _server.Delay = TimeSpan.FromHours(1);
         using var http = new HttpClient { BaseAddress = _server.Http.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.Zero };
-        var runner = new Runner(new V2Client(http), options, Body, batch: 1);
+        var runner = StalledRunner(http);
 
         var step = await runner.RunRateStepAsync(rate: 20, CancellationToken.None);
 
@@ -151,6 +148,14 @@ public sealed class RunnerTests : IAsyncLifetime
         Assert.True(step.Errors.GetValueOrDefault("not-sent") > 50, $"{string.Join(", ", step.Errors)}; {step.Requests} ok in {step.Seconds} s");
         Assert.InRange(step.Requests, 1, 6);
         Assert.InRange(step.Requests + step.ErrorCount, 1, 100);
+    }
+
+    /// <summary>A runner of 200 ms steps against the fake server made to answer nothing for an hour.</summary>
+    private Runner StalledRunner(HttpClient http)
+    {
+        _server.Delay = TimeSpan.FromHours(1);
+        var options = new BenchOptions { Model = "echo", Duration = TimeSpan.FromMilliseconds(200), Warmup = TimeSpan.Zero };
+        return new Runner(new V2Client(http), options, Body, batch: 1);
     }
 
     /// <summary>Fails every request with an exception the client's contract does not name.</summary>
