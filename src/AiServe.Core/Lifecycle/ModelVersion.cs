@@ -16,7 +16,6 @@ public sealed class ModelVersion
 {
     private readonly IModelInstance? _instance;
     private IInferenceScheduler? _scheduler;
-    private string[]? _allOutputs;
     private int _inFlight;
     private int _state;
     private int _disposed;
@@ -108,35 +107,12 @@ public sealed class ModelVersion
         ArgumentNullException.ThrowIfNull(request);
         var signature = Signature!;
         InferenceRequestValidator.Validate(request, signature, Config?.MaxBatchSize ?? 0, ModelName, Version);
-        var outputs = request.RequestedOutputs ?? (_allOutputs ??= signature.Outputs.Select(o => o.Name).ToArray());
+        var outputs = request.RequestedOutputs ?? signature.OutputNames;
         var scheduler = Scheduler ?? throw ModelManager.NotReady(this);
         var result = await scheduler.ScheduleAsync(request.Inputs, outputs, options, cancellationToken);
         // Signature, not the local: a local read after the await would be one more field of the async state machine.
-        CheckOutputShapes(result, Signature!, ModelName, Version);
+        Signature!.CheckAnswer(result, ModelName, Version);
         return new InferenceResponse(ModelName, Version, request.Id, result);
-    }
-
-    /// <summary>
-    /// Fails a run whose outputs break what model.json promises beyond the model file (<see cref="TensorSpec.Promise"/>:
-    /// a size it declares where the file has -1, or a shape where the file gives no rank), so that no answer
-    /// contradicts a shape the version publishes on model.json's word alone. A -1 matches any size. Outputs whose
-    /// model.json adds nothing are not checked: the file's own sizes are what ONNX Runtime was given, and it answers
-    /// what the graph computes.
-    /// </summary>
-    /// <exception cref="InferenceException">Internal, naming the output, the published shape and the one the run gave.</exception>
-    internal static void CheckOutputShapes(IReadOnlyList<Tensor> outputs, ModelSignature signature, string modelName, long version)
-    {
-        // Allocation-free on the way through: it runs on every request.
-        for (var k = 0; k < outputs.Count; k++)
-        {
-            var output = outputs[k];
-            if (signature.FindOutput(output.Name) is { Promise: { } promise } spec && !TensorShape.Matches(promise, output.ShapeSpan))
-            {
-                throw new InferenceException(InferenceErrorCode.Internal,
-                    $"unexpected shape for output '{output.Name}' of model '{modelName}' version {version}: its published shape is [{spec.FormatShape()}], " +
-                    $"the run gave [{TensorShape.Format(output.ShapeSpan)}]");
-            }
-        }
     }
 
     /// <summary>

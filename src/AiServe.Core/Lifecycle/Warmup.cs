@@ -15,21 +15,26 @@ internal static class Warmup
         var samples = config.Warmup is { Count: > 0 } given
             ? given.Select(s => (s.Name, Inputs: (Func<List<Tensor>>)(() => FromConfig(s, signature)))).ToList()
             : [("zeros", () => Zeros(signature))];
-        var outputs = signature.Outputs.Select(o => o.Name).ToArray();
         foreach (var (name, build) in samples)
         {
             try
             {
-                var inputs = build();
-                var request = new InferenceRequest(inputs);
-                InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
-                ModelVersion.CheckOutputShapes(instance.Run(inputs, outputs, CancellationToken.None), signature, modelName, version);
+                RunChecked(instance, new InferenceRequest(build()), signature, config, modelName, version);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 throw new ModelConfigException($"warm-up sample '{name}' failed: {ex.Message}", ex);
             }
         }
+    }
+
+    /// <summary>A request run as <see cref="ModelVersion.InferAsync"/> runs one, straight on the instance: validated, run, its answer checked.</summary>
+    private static IReadOnlyList<Tensor> RunChecked(IModelInstance instance, InferenceRequest request, ModelSignature signature, ModelConfig config, string modelName, long version)
+    {
+        InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
+        var outputs = instance.Run(request.Inputs, request.RequestedOutputs ?? signature.OutputNames, CancellationToken.None);
+        signature.CheckAnswer(outputs, modelName, version);
+        return outputs;
     }
 
     /// <summary>
@@ -46,9 +51,7 @@ internal static class Warmup
             IReadOnlyList<Tensor> outputs = [];
             if (ModelVersion.PipelineRequest(pipeline, pipeline.Preprocess([record])) is { } request)
             {
-                InferenceRequestValidator.Validate(request, signature, config.MaxBatchSize, modelName, version);
-                outputs = instance.Run(request.Inputs, request.RequestedOutputs ?? signature.Outputs.Select(o => o.Name).ToArray(), CancellationToken.None);
-                ModelVersion.CheckOutputShapes(outputs, signature, modelName, version);
+                outputs = RunChecked(instance, request, signature, config, modelName, version);
             }
 
             pipeline.Postprocess(outputs, [record]);
