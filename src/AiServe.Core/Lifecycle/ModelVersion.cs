@@ -52,6 +52,12 @@ public sealed class ModelVersion
     /// <summary>Why the version is in its state ("" when ready and healthy).</summary>
     public string Reason => Volatile.Read(ref _reason);
 
+    /// <summary>
+    /// What an operator should read about the version: why it is unavailable, or why it serves although a reload or a
+    /// model.json edit did not apply; "" otherwise (a reason left over from loading or unloading says nothing now).
+    /// </summary>
+    public string Note => State is ModelVersionState.Unavailable or ModelVersionState.Ready ? Reason : "";
+
     /// <summary>The served inputs and outputs (null when the version never loaded).</summary>
     public ModelSignature? Signature { get; }
 

@@ -20,15 +20,13 @@ internal static class HealthEndpoints
     {
         var models = manager.Models.ToDictionary(
             m => m.Name,
-            m => m.Versions.Values.ToDictionary(v => Number(v), v => v.State.ToString().ToUpperInvariant()));
+            m => m.Versions.Values.ToDictionary(v => v.VersionText, v => v.State.ToString().ToUpperInvariant()));
 
         // Why a version is unavailable, or serves although its files or model.json changed: what an operator reads next.
         var reasons = new Dictionary<string, Dictionary<string, string>>();
         foreach (var model in manager.Models)
         {
-            var notes = model.Versions.Values
-                .Where(v => v.State is ModelVersionState.Unavailable or ModelVersionState.Ready && v.Reason.Length > 0)
-                .ToDictionary(Number, v => v.Reason);
+            var notes = model.Versions.Values.Where(v => v.Note.Length > 0).ToDictionary(v => v.VersionText, v => v.Note);
             if (model.ConfigError is { } error)
             {
                 notes["model.json"] = error;
@@ -51,7 +49,6 @@ internal static class HealthEndpoints
         var status = new HealthStatus(manager.IsReady ? "ready" : manager.InitialLoadComplete ? "draining" : "loading", models, reasons.Count > 0 ? reasons : null);
         return manager.IsReady ? TypedResults.Ok(status) : TypedResults.Json(status, statusCode: StatusCodes.Status503ServiceUnavailable);
 
-        static string Number(ModelVersion v) => v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>

@@ -430,10 +430,8 @@ internal static class TfServingEndpoints
             ModelVersionState.Unloaded => ("END", "OK"),
             _ => ("END", "UNKNOWN"),
         };
-        // A version that serves has a reason only when a reload or a model.json edit did not apply (the status stays OK:
-        // it serves); an unavailable one says why.
-        var message = version.State is ModelVersionState.Unavailable or ModelVersionState.Ready ? version.Reason : "";
-        return new TfVersionStatus(version.Version.ToString(CultureInfo.InvariantCulture), state, new TfStatus(code, message));
+        // A version that serves keeps error_code OK even when its note says a reload or a model.json edit did not apply.
+        return new TfVersionStatus(version.VersionText, state, new TfStatus(code, version.Note));
     }
 
     private static JsonObject TensorInfos(IReadOnlyList<TensorSpec> specs)
