@@ -54,7 +54,9 @@ internal static class LoggingExtensions
     /// Kestrel's error "automatic draining of the request body failed because the body reader is in an invalid state"
     /// (event 67): it follows every request whose body read AiServe cut off at the request's deadline (the read is
     /// cancelled mid-way, the answer is a 504 with <c>Connection: close</c>, and the connection closes as it should).
-    /// It is a client's timeout, not a server error, so it is not logged.
+    /// It is a client's timeout, not a server error, so it is not logged. The filter drops every event 67, not only
+    /// those after a cut-off (the event does not say which request it follows); Kestrel logs it for a body reader left
+    /// in an invalid state, which AiServe's own reads leave only when they are cancelled.
     /// </summary>
     internal static bool IsDrainOfACutOffBody(LogEvent logEvent) =>
         logEvent.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: "Microsoft.AspNetCore.Server.Kestrel" }

@@ -196,10 +196,11 @@ internal static class V2RequestReader
             }
         }
 
-        // Only white space may follow the root object (the reader throws a JsonException for anything else).
-        if (reader.TokenType == JsonTokenType.EndObject && reader.Read())
+        // Only white space may follow the root object: reading past it throws a JsonException for anything else (the
+        // reader does not allow multiple values), and returns false at the end.
+        if (reader.TokenType == JsonTokenType.EndObject)
         {
-            throw new JsonException("the request's JSON object is followed by more JSON");
+            reader.Read();
         }
 
         if (inputs is null || inputs.Count == 0)
