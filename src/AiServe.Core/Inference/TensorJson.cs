@@ -95,57 +95,68 @@ public static class TensorJson
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(tensor);
         writer.WriteStartArray();
+        WriteElements(writer, tensor, 0, checked((int)tensor.ElementCount), JsonValueStyle.OpenInference);
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> elements from <paramref name="start"/> (row-major) as JSON values, without
+    /// brackets, in the given style: what a protocol's writer builds its layout from (V2's flat array, TF Serving's
+    /// nested lists).
+    /// </summary>
+    public static void WriteElements(Utf8JsonWriter writer, Tensor tensor, int start, int count, JsonValueStyle style)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(tensor);
         var span = tensor.Data.Span;
         switch (tensor.DataType)
         {
             case TensorDataType.Bool:
-                foreach (var b in span) { writer.WriteBooleanValue(b != 0); }
+                foreach (var b in span.Slice(start, count)) { writer.WriteBooleanValue(b != 0); }
                 break;
             case TensorDataType.UInt8:
-                foreach (var b in span) { writer.WriteNumberValue(b); }
+                foreach (var b in span.Slice(start, count)) { writer.WriteNumberValue(b); }
                 break;
             case TensorDataType.Int8:
-                foreach (var b in span) { writer.WriteNumberValue((sbyte)b); }
+                foreach (var b in span.Slice(start, count)) { writer.WriteNumberValue((sbyte)b); }
                 break;
             case TensorDataType.UInt16:
-                foreach (var v in tensor.AsSpan<ushort>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<ushort>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.Int16:
-                foreach (var v in tensor.AsSpan<short>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<short>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.UInt32:
-                foreach (var v in tensor.AsSpan<uint>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<uint>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.Int32:
-                foreach (var v in tensor.AsSpan<int>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<int>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.UInt64:
-                foreach (var v in tensor.AsSpan<ulong>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<ulong>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.Int64:
-                foreach (var v in tensor.AsSpan<long>()) { writer.WriteNumberValue(v); }
+                foreach (var v in tensor.AsSpan<long>().Slice(start, count)) { writer.WriteNumberValue(v); }
                 break;
             case TensorDataType.Fp16:
-                foreach (var v in tensor.AsSpan<Half>()) { WriteFloat(writer, (float)v); }
+                foreach (var v in tensor.AsSpan<Half>().Slice(start, count)) { WriteFloat(writer, (float)v, style); }
                 break;
             case TensorDataType.Bf16:
-                foreach (var v in tensor.AsSpan<ushort>()) { WriteFloat(writer, BFloat16ToSingle(v)); }
+                foreach (var v in tensor.AsSpan<ushort>().Slice(start, count)) { WriteFloat(writer, BFloat16ToSingle(v), style); }
                 break;
             case TensorDataType.Fp32:
-                foreach (var v in tensor.AsSpan<float>()) { WriteFloat(writer, v); }
+                foreach (var v in tensor.AsSpan<float>().Slice(start, count)) { WriteFloat(writer, v, style); }
                 break;
             case TensorDataType.Fp64:
-                foreach (var v in tensor.AsSpan<double>()) { WriteDouble(writer, v); }
+                foreach (var v in tensor.AsSpan<double>().Slice(start, count)) { WriteDouble(writer, v, style); }
                 break;
             case TensorDataType.Bytes:
                 var elements = tensor.Elements!;
-                for (var i = 0; i < elements.Count; i++) { WriteBytesElement(writer, tensor.Name, i, elements[i].Span); }
+                for (var i = start; i < start + count; i++) { WriteBytesElement(writer, tensor.Name, i, elements[i].Span, style); }
                 break;
             default:
                 throw new InferenceException(InferenceErrorCode.Internal, $"unknown datatype {tensor.DataType}");
         }
-
-        writer.WriteEndArray();
     }
 
     /// <summary>Converts a bfloat16 bit pattern to a float.</summary>
@@ -262,7 +273,7 @@ public static class TensorJson
         return BitConverter.Int32BitsToSingle(bits | 1);
     }
 
-    private static void WriteFloat(Utf8JsonWriter writer, float v)
+    private static void WriteFloat(Utf8JsonWriter writer, float v, JsonValueStyle style)
     {
         if (float.IsFinite(v))
         {
@@ -270,12 +281,11 @@ public static class TensorJson
         }
         else
         {
-            // JSON has no NaN or infinity; write them as the strings Python's json module and Triton's clients read.
-            writer.WriteStringValue(float.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+            WriteNonFinite(writer, v, style);
         }
     }
 
-    private static void WriteDouble(Utf8JsonWriter writer, double v)
+    private static void WriteDouble(Utf8JsonWriter writer, double v, JsonValueStyle style)
     {
         if (double.IsFinite(v))
         {
@@ -283,12 +293,33 @@ public static class TensorJson
         }
         else
         {
+            WriteNonFinite(writer, v, style);
+        }
+    }
+
+    private static void WriteNonFinite(Utf8JsonWriter writer, double v, JsonValueStyle style)
+    {
+        if (style.NonFiniteAsBareTokens)
+        {
+            writer.WriteRawValue(double.IsNaN(v) ? "NaN"u8 : v > 0 ? "Infinity"u8 : "-Infinity"u8, skipInputValidation: true);
+        }
+        else
+        {
+            // JSON has no NaN or infinity; write them as the strings Python's json module and Triton's clients read.
             writer.WriteStringValue(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
         }
     }
 
-    private static void WriteBytesElement(Utf8JsonWriter writer, string name, int index, ReadOnlySpan<byte> bytes)
+    private static void WriteBytesElement(Utf8JsonWriter writer, string name, int index, ReadOnlySpan<byte> bytes, JsonValueStyle style)
     {
+        if (style.BytesAsBase64Objects && (name.EndsWith("_bytes", StringComparison.Ordinal) || !System.Text.Unicode.Utf8.IsValid(bytes)))
+        {
+            writer.WriteStartObject();
+            writer.WriteBase64String("b64"u8, bytes);
+            writer.WriteEndObject();
+            return;
+        }
+
         // JSON strings hold text: bytes that are not UTF-8 have no faithful JSON form (base64 would read as a
         // different string), so the client is told to ask for the output as binary data, which carries any bytes
         // (the protocol's writer may say how).

@@ -25,20 +25,28 @@ internal static class TfTensorJson
         var shape = tensor.ShapeSpan;
         if (fromDim >= shape.Length)
         {
-            WriteElement(writer, tensor, checked((int)offset));
+            TensorJson.WriteElements(writer, tensor, checked((int)offset), 1, JsonValueStyle.TfServing);
             return;
         }
 
-        long stride = 1;
-        for (var d = fromDim + 1; d < shape.Length; d++)
-        {
-            stride *= shape[d];
-        }
-
         writer.WriteStartArray();
-        for (long i = 0; i < shape[fromDim]; i++)
+        if (fromDim == shape.Length - 1)
         {
-            WriteNested(writer, tensor, fromDim + 1, offset + (i * stride));
+            // The innermost dimension: one contiguous run of elements.
+            TensorJson.WriteElements(writer, tensor, checked((int)offset), checked((int)shape[fromDim]), JsonValueStyle.TfServing);
+        }
+        else
+        {
+            long stride = 1;
+            for (var d = fromDim + 1; d < shape.Length; d++)
+            {
+                stride *= shape[d];
+            }
+
+            for (long i = 0; i < shape[fromDim]; i++)
+            {
+                WriteNested(writer, tensor, fromDim + 1, offset + (i * stride));
+            }
         }
 
         writer.WriteEndArray();
@@ -106,68 +114,5 @@ internal static class TfTensorJson
             : at.StartsWith("Inf"u8) ? (3, Infinity)
             : at.StartsWith("-Inf"u8) ? (4, MinusInfinity)
             : (0, []);
-    }
-
-    private static void WriteElement(Utf8JsonWriter writer, Tensor tensor, int i)
-    {
-        switch (tensor.DataType)
-        {
-            case TensorDataType.Bool: writer.WriteBooleanValue(tensor.Data.Span[i] != 0); break;
-            case TensorDataType.UInt8: writer.WriteNumberValue(tensor.Data.Span[i]); break;
-            case TensorDataType.Int8: writer.WriteNumberValue((sbyte)tensor.Data.Span[i]); break;
-            case TensorDataType.UInt16: writer.WriteNumberValue(tensor.AsSpan<ushort>()[i]); break;
-            case TensorDataType.Int16: writer.WriteNumberValue(tensor.AsSpan<short>()[i]); break;
-            case TensorDataType.UInt32: writer.WriteNumberValue(tensor.AsSpan<uint>()[i]); break;
-            case TensorDataType.Int32: writer.WriteNumberValue(tensor.AsSpan<int>()[i]); break;
-            case TensorDataType.UInt64: writer.WriteNumberValue(tensor.AsSpan<ulong>()[i]); break;
-            case TensorDataType.Int64: writer.WriteNumberValue(tensor.AsSpan<long>()[i]); break;
-            case TensorDataType.Fp16: WriteSingle(writer, (float)tensor.AsSpan<Half>()[i]); break;
-            case TensorDataType.Bf16: WriteSingle(writer, TensorJson.BFloat16ToSingle(tensor.AsSpan<ushort>()[i])); break;
-            case TensorDataType.Fp32: WriteSingle(writer, tensor.AsSpan<float>()[i]); break;
-            case TensorDataType.Fp64: WriteDouble(writer, tensor.AsSpan<double>()[i]); break;
-            case TensorDataType.Bytes: WriteBytes(writer, tensor.Name, tensor.Elements![i].Span); break;
-            default: throw new InferenceException(InferenceErrorCode.Internal, $"unknown datatype {tensor.DataType}");
-        }
-    }
-
-    private static void WriteSingle(Utf8JsonWriter writer, float value)
-    {
-        if (float.IsFinite(value))
-        {
-            writer.WriteNumberValue(value);
-        }
-        else
-        {
-            WriteNonFinite(writer, value);
-        }
-    }
-
-    private static void WriteDouble(Utf8JsonWriter writer, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            writer.WriteNumberValue(value);
-        }
-        else
-        {
-            WriteNonFinite(writer, value);
-        }
-    }
-
-    private static void WriteNonFinite(Utf8JsonWriter writer, double value) =>
-        writer.WriteRawValue(double.IsNaN(value) ? "NaN"u8 : value > 0 ? "Infinity"u8 : "-Infinity"u8, skipInputValidation: true);
-
-    private static void WriteBytes(Utf8JsonWriter writer, string name, ReadOnlySpan<byte> bytes)
-    {
-        if (name.EndsWith("_bytes", StringComparison.Ordinal) || !System.Text.Unicode.Utf8.IsValid(bytes))
-        {
-            writer.WriteStartObject();
-            writer.WriteBase64String("b64"u8, bytes);
-            writer.WriteEndObject();
-        }
-        else
-        {
-            writer.WriteStringValue(bytes);
-        }
     }
 }
