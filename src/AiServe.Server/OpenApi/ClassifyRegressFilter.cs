@@ -21,28 +21,11 @@ internal sealed class ClassifyRegressFilter(ModelManager manager) : IOperationFi
             return;
         }
 
-        var media = new OpenApiMediaType
-        {
-            Schema = context.SchemaGenerator.GenerateSchema(typeof(TfExamplesRequestDocument), context.SchemaRepository),
-            Examples = new Dictionary<string, IOpenApiExample>(),
-        };
-        operation.RequestBody = new OpenApiRequestBody
-        {
-            Required = true,
-            Description = "Examples, each a record in the model's own terms (see the model's record schema); 'context' holds fields every example shares.",
-            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = media },
-        };
         var tasks = endpoint.Method == "classify" ? [ModelTask.Classification] : new[] { ModelTask.Regression, ModelTask.Recommendation };
-        foreach (var model in manager.Models)
-        {
-            if (model.LatestReady is { Pipeline: { } pipeline } version && version.Config?.Task is { } task && tasks.Contains(task))
-            {
-                media.Examples[model.Name] = new OpenApiExample
-                {
-                    Summary = $"{model.Name} (version {version.Version})",
-                    Value = new JsonObject { ["examples"] = new JsonArray(pipeline.ExampleRecord()) },
-                };
-            }
-        }
+        ExampleRequestBody.Set(operation, context, manager, typeof(TfExamplesRequestDocument),
+            "Examples, each a record in the model's own terms (see the model's record schema); 'context' holds fields every example shares.",
+            version => version is { Pipeline: { } pipeline, Config.Task: { } task } && tasks.Contains(task)
+                ? new JsonObject { ["examples"] = new JsonArray(pipeline.ExampleRecord()) }
+                : null);
     }
 }

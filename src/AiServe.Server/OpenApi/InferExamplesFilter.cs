@@ -24,33 +24,11 @@ internal sealed class InferExamplesFilter(ModelManager manager) : IOperationFilt
             return;
         }
 
-        var media = new OpenApiMediaType
-        {
-            Schema = context.SchemaGenerator.GenerateSchema(v2 ? typeof(V2InferRequestDocument) : typeof(TfPredictRequestDocument), context.SchemaRepository),
-            Examples = new Dictionary<string, IOpenApiExample>(),
-        };
-        operation.RequestBody = new OpenApiRequestBody
-        {
-            Required = true,
-            Description = v2
+        ExampleRequestBody.Set(operation, context, manager, v2 ? typeof(V2InferRequestDocument) : typeof(TfPredictRequestDocument),
+            v2
                 ? "A V2 infer request. With the binary tensor data extension, the JSON is followed by raw tensor bytes and the Inference-Header-Content-Length header gives the JSON part's length."
                 : "A TensorFlow Serving predict request: 'instances' (row format) or 'inputs' (columnar format); binary strings as {\"b64\": \"...\"}.",
-            Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = media },
-        };
-        foreach (var model in manager.Models)
-        {
-            var version = model.LatestReady;
-            if (version?.Signature is null)
-            {
-                continue;
-            }
-
-            media.Examples[model.Name] = new OpenApiExample
-            {
-                Summary = $"{model.Name} (version {version.Version})",
-                Value = v2 ? Example(version) : TfExample(version),
-            };
-        }
+            version => version.Signature is null ? null : v2 ? Example(version) : TfExample(version));
     }
 
     internal static JsonNode Example(ModelVersion version)
