@@ -32,14 +32,13 @@ public sealed class InferTensor
             throw new ArgumentException($"element {missing} of BYTES tensor '{name}' is null; an empty element is an empty array", nameof(data));
         }
 
-        if (shape.Any(dim => dim < 0))
-        {
-            throw new ArgumentException($"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]", nameof(shape));
-        }
-
         if (!TryGetElementCount(shape, out var count))
         {
-            throw new ArgumentException($"tensor '{name}' has shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements one array holds", nameof(shape));
+            throw new ArgumentException(
+                shape.Any(dim => dim < 0)
+                    ? $"tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}]"
+                    : $"tensor '{name}' has shape [{string.Join(", ", shape)}], more than the {Array.MaxLength} elements one array holds",
+                nameof(shape));
         }
 
         if (count != data.Length)

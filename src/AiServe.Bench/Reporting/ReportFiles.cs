@@ -26,11 +26,12 @@ internal sealed class ReportFiles
     {
         try
         {
-            var files = new ReportFiles(prefix);
-            if (Directory.Exists(prefix) || prefix.EndsWith('/') || prefix.EndsWith(Path.DirectorySeparatorChar))
+            // A directory given (existing, or ending in a separator) holds results.json and results.md.
+            var directoryGiven = Directory.Exists(prefix) || prefix.EndsWith('/') || prefix.EndsWith(Path.DirectorySeparatorChar);
+            var files = new ReportFiles(directoryGiven ? Path.Combine(prefix, "results") : prefix);
+            if (directoryGiven)
             {
                 Directory.CreateDirectory(prefix);
-                files = new ReportFiles(Path.Combine(prefix, "results"));
             }
             else if (Path.GetDirectoryName(Path.GetFullPath(prefix)) is { } directory)
             {
