@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using AiServe.Shared;
 
 namespace AiServe.Client;
 
@@ -186,7 +187,7 @@ internal static class TensorCodec
                 V2DataTypes.UInt64 => leaves.ConvertAll(e => e.GetUInt64()).ToArray(),
                 V2DataTypes.Int64 => leaves.ConvertAll(e => e.GetInt64()).ToArray(),
                 V2DataTypes.Fp16 => leaves.ConvertAll(e => (Half)ReadDouble(e)).ToArray(),
-                V2DataTypes.Bf16 => leaves.ConvertAll(e => SingleToBFloat16(ToSingleRoundedToOdd(ReadDouble(e)))).ToArray(),
+                V2DataTypes.Bf16 => leaves.ConvertAll(e => BFloat16Bits.FromDouble(ReadDouble(e))).ToArray(),
                 V2DataTypes.Fp32 => leaves.ConvertAll(e => (float)ReadDouble(e)).ToArray(),
                 V2DataTypes.Fp64 => leaves.ConvertAll(ReadDouble).ToArray(),
                 V2DataTypes.Bytes => leaves.ConvertAll(ReadString).ToArray(),
@@ -239,33 +240,6 @@ internal static class TensorCodec
         {
             writer.WriteStringValue(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
         }
-    }
-
-    /// <summary>
-    /// The float nearest <paramref name="value"/> toward zero with its last bit set when inexact (round to odd): rounded
-    /// on to BF16 it gives what rounding the double straight to BF16 gives, where rounding to nearest twice does not.
-    /// </summary>
-    private static float ToSingleRoundedToOdd(double value)
-    {
-        var single = (float)value;
-        if (!float.IsFinite(single) || single == value)
-        {
-            return single;
-        }
-
-        var bits = BitConverter.SingleToInt32Bits(single);
-        if (Math.Abs((double)single) > Math.Abs(value))
-        {
-            bits--; // one step toward zero
-        }
-
-        return BitConverter.Int32BitsToSingle(bits | 1);
-    }
-
-    private static ushort SingleToBFloat16(float value)
-    {
-        var bits = (uint)BitConverter.SingleToInt32Bits(value);
-        return float.IsNaN(value) ? (ushort)((bits >> 16) | 0x40) : (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
     }
 
     private static void WriteFixed(IBufferWriter<byte> output, Array data, int size)

@@ -2,13 +2,15 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
+using AiServe.Shared;
 
 namespace AiServe.Core.Inference;
 
 /// <summary>
 /// Reads tensor elements from JSON arrays (flat or nested, row-major) and writes them as one flat array, straight
 /// between UTF-8 JSON and the tensor's little-endian bytes: no intermediate object per element. Reading is shared by
-/// every JSON protocol; TF Serving writes its nested lists with its own writer (<c>TfTensorJson</c>).
+/// every JSON protocol, and so is writing elements (<see cref="WriteElements"/>): V2 writes one flat array, TF Serving
+/// its nested lists (<c>TfTensorJson</c>), each in its own <see cref="JsonValueStyle"/>.
 /// </summary>
 public static class TensorJson
 {
@@ -160,20 +162,10 @@ public static class TensorJson
     }
 
     /// <summary>Converts a bfloat16 bit pattern to a float.</summary>
-    public static float BFloat16ToSingle(ushort bits) => BitConverter.Int32BitsToSingle(bits << 16);
+    public static float BFloat16ToSingle(ushort bits) => BFloat16Bits.ToSingle(bits);
 
     /// <summary>Converts a float to bfloat16 bits, rounding to nearest even (NaN stays NaN).</summary>
-    public static ushort SingleToBFloat16(float value)
-    {
-        var bits = (uint)BitConverter.SingleToInt32Bits(value);
-        if (float.IsNaN(value))
-        {
-            return (ushort)((bits >> 16) | 0x40);
-        }
-
-        var rounding = 0x7FFF + ((bits >> 16) & 1);
-        return (ushort)((bits + rounding) >> 16);
-    }
+    public static ushort SingleToBFloat16(float value) => BFloat16Bits.FromSingle(value);
 
     /// <summary>
     /// Narrows a decoded integer to a signed or unsigned integer element type up to 32 bits, or INT64, and writes it
@@ -239,7 +231,7 @@ public static class TensorJson
                 BinaryPrimitives.WriteHalfLittleEndian(dest, half);
                 return true;
             default: // BF16: through FP32 rounded to odd, so that the value is rounded once, as if straight to BF16
-                var asSingle = ToSingleRoundedToOdd(value);
+                var asSingle = BFloat16Bits.ToSingleRoundedToOdd(value);
                 var bits = SingleToBFloat16(asSingle);
                 if (finite && (float.IsInfinity(asSingle) || float.IsInfinity(BFloat16ToSingle(bits))))
                 {
@@ -249,28 +241,6 @@ public static class TensorJson
                 BinaryPrimitives.WriteUInt16LittleEndian(dest, bits);
                 return true;
         }
-    }
-
-    /// <summary>
-    /// The float nearest <paramref name="value"/> toward zero, with its last bit set when it is not exact (round to
-    /// odd). Rounding that to fewer bits gives what rounding the double straight to them gives; rounding to nearest
-    /// twice does not (1.0039062500009095 is just above a BF16 halfway point, and just below it as a float).
-    /// </summary>
-    private static float ToSingleRoundedToOdd(double value)
-    {
-        var single = (float)value;
-        if (!float.IsFinite(single) || single == value)
-        {
-            return single;
-        }
-
-        var bits = BitConverter.SingleToInt32Bits(single);
-        if (Math.Abs((double)single) > Math.Abs(value))
-        {
-            bits--; // one step toward zero: the magnitude is the low 31 bits
-        }
-
-        return BitConverter.Int32BitsToSingle(bits | 1);
     }
 
     private static void WriteFloat(Utf8JsonWriter writer, float v, JsonValueStyle style)
