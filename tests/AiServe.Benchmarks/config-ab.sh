@@ -8,7 +8,9 @@
 # build's AiServe.Benchmarks.dll); every other NAME the Release build of this tree. ENV is the server's
 # environment (e.g. "models|AiServe__Onnx__AllowSpinning=true"). DURATION (default 5 s) is each step's length;
 # BENCH_ARGS adds aiserve-bench options (e.g. "--protocol rest-binary"). Server output goes to OUT_DIR/NAME.err
-# (standard error only: the request log on standard output would grow by gigabytes). Builds must be current.
+# (standard error only: the request log on standard output would grow by gigabytes). Ends with the medians over the
+# rounds (OUT_DIR/medians.txt): each server's infer/s and its per-round ratio to a reference server (RATIO_TO, by
+# default the first "ceiling*" NAME, else the first NAME). Builds must be current.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=$1; ROUNDS=$2; MODEL=$3; CONC=$4; shift 4
@@ -35,3 +37,32 @@ for r in $(seq "$ROUNDS"); do
   done
 done | tee "$OUT/results.txt"
 for i in "${!names[@]}"; do echo "rss ${names[$i]} $(awk '/VmRSS/ {print $2}' "/proc/${pids[$i]}/status") kB"; done
+# Medians over the rounds: each server's infer/s, and its infer/s over the reference server's in the same round (the
+# reference: RATIO_TO if set, else the first NAME starting with "ceiling", else the first NAME).
+ref=${RATIO_TO:-}
+if [[ -z $ref ]]; then
+  for n in "${names[@]}"; do [[ $n == ceiling* ]] && { ref=$n; break; }; done
+  ref=${ref:-${names[0]}}
+fi
+python3 - "$OUT/results.txt" "$ref" "${names[@]}" <<'PY' | tee "$OUT/medians.txt"
+import re, statistics, sys
+path, ref, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+v = {}
+for line in open(path):
+    m = re.match(r"(r\d+) (\S+) (c\d+) ([\d.]+) infer/s", line)
+    if m:
+        v[(m[1], m[2], m[3])] = float(m[4])
+for c in sorted({k[2] for k in v}, key=lambda c: int(c[1:])):
+    for n in names:
+        own = [x for (r, name, cc), x in v.items() if name == n and cc == c]
+        ratios = sorted(x / v[(r, ref, c)] for (r, name, cc), x in v.items()
+                        if name == n and cc == c and v.get((r, ref, c)))
+        if not own:
+            continue
+        text = f"median {n} {c}: {statistics.median(own):.0f} infer/s"
+        if n != ref and ratios:
+            above = sum(x >= 1 for x in ratios)
+            text += (f"; / {ref} per round: median {statistics.median(ratios):.3f}"
+                     f" ({' '.join(f'{x:.2f}' for x in ratios)}; {above} of {len(ratios)} >= 1)")
+        print(text)
+PY
