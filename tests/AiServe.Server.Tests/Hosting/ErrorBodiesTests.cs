@@ -24,6 +24,28 @@ public sealed class ErrorBodiesTests(BundledModelsFactory factory) : IClassFixtu
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("PUT", "/v1/models/iris:predict", "POST")]
+    [InlineData("DELETE", "/v1/models/iris/versions/1:classify", "POST")]
+    [InlineData("PATCH", "/v1/models/iris/labels/stable:regress", "POST")]
+    [InlineData("DELETE", "/v1/models/iris", "GET")]
+    [InlineData("PUT", "/v1/models/iris/versions/1/metadata", "GET")]
+    [InlineData("PUT", "/v2/models/iris/infer", "POST")]
+    [InlineData("POST", "/v2/models/iris", "GET")]
+    public async Task WrongMethod_AllowNamesOnlyWhatThePathTakes(string method, string url, string allow)
+    {
+        // Routing's own Allow listed every candidate it kept before checking the path's "name:verb" segments:
+        // "GET, POST" for each of the four TF Serving rows.
+        var client = await factory.StartAsync();
+
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+        Assert.Equal($"{method} {url}: the method is not allowed here (allowed: {allow})", error);
+    }
+
     [Fact]
     public async Task ErrorWithItsOwnBody_KeepsIt()
     {

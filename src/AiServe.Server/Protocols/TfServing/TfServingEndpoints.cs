@@ -59,12 +59,16 @@ internal static class TfServingEndpoints
         .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
         .WithMetadata(new TfExamplesEndpointMetadata(method));
 
+    /// <summary>Whether the path names one of TF Serving's POST-only verbs (<c>:predict</c>, <c>:classify</c>, <c>:regress</c>).</summary>
+    internal static bool IsPostOnlyPath(PathString path) => path.Value is { } p
+        && (p.EndsWith(":predict", StringComparison.Ordinal) || p.EndsWith(":classify", StringComparison.Ordinal)
+            || p.EndsWith(":regress", StringComparison.Ordinal));
+
     private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
         // GET on a predict, classify or regress URL reaches this route (its last segment reads as a name): it is the
         // method that is wrong, not the model.
-        if (http.Request.Path.Value is { } path && (path.EndsWith(":predict", StringComparison.Ordinal)
-            || path.EndsWith(":classify", StringComparison.Ordinal) || path.EndsWith(":regress", StringComparison.Ordinal)))
+        if (IsPostOnlyPath(http.Request.Path))
         {
             http.Response.Headers.Allow = "POST";
             return TypedResults.Json(new TfError(InferenceHttp.MethodNotAllowed(http.Request, "POST")), statusCode: StatusCodes.Status405MethodNotAllowed);
