@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using AiServe.Server.Protocols;
-using AiServe.Server.Protocols.TfServing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.AspNetCore.Routing.Template;
 
 namespace AiServe.Server.Hosting;
@@ -11,8 +11,8 @@ namespace AiServe.Server.Hosting;
 /// </summary>
 internal static class ErrorBodies
 {
-    /// <summary>Each endpoint's path matcher, made the first time a 405 needs it.</summary>
-    private static readonly ConditionalWeakTable<RouteEndpoint, TemplateMatcher> Matchers = [];
+    /// <summary>Each endpoint's path matcher and route constraints, made the first time an unrouted request needs them.</summary>
+    private static readonly ConditionalWeakTable<RouteEndpoint, PathTest> PathTests = [];
 
     /// <summary>
     /// Runs after routing (which <c>WebApplication</c> puts first): a request routing matched to an endpoint passes
@@ -30,9 +30,9 @@ internal static class ErrorBodies
             return;
         }
 
-        if (response.StatusCode == StatusCodes.Status405MethodNotAllowed)
+        if (response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
         {
-            CorrectAllow(http);
+            AnswerByMethods(http);
         }
 
         var message = response.StatusCode switch
@@ -48,15 +48,16 @@ internal static class ErrorBodies
     }
 
     /// <summary>
-    /// Routing's 405 lists the methods of every endpoint it kept as a candidate before it checked the path's complex
-    /// segments, so <c>PUT /v1/models/m:predict</c> was told <c>GET, POST</c> (the status route's GET among them,
-    /// though GET on that path is refused too) and <c>DELETE /v1/models/m</c> was told POST (the predict route's).
-    /// Here the Allow header names the methods of the endpoints whose path pattern matches the whole path, as RFC
-    /// 9110 asks.
+    /// 405 with <c>Allow</c> naming the methods of the endpoints whose whole pattern (constraints included) matches the
+    /// path, when there are any; otherwise the status stays. Routing's own answer is not that: it picks candidates by
+    /// method before it checks constraints and a segment's literal parts, so its 405 listed methods the path does not
+    /// take (<c>PUT /v1/models/m:predict</c> was told <c>GET, POST</c>, from the status route), and a path whose
+    /// only route of the request's method is ruled out by a constraint got 404 (<c>GET /v1/models/m:predict</c>).
     /// </summary>
-    private static void CorrectAllow(HttpContext http)
+    private static void AnswerByMethods(HttpContext http)
     {
-        if (http.RequestServices.GetService<EndpointDataSource>() is not { } endpoints)
+        if (http.RequestServices.GetService<EndpointDataSource>() is not { } endpoints
+            || http.RequestServices.GetService<ParameterPolicyFactory>() is not { } policies)
         {
             return;
         }
@@ -64,34 +65,39 @@ internal static class ErrorBodies
         var allowed = new List<string>();
         foreach (var endpoint in endpoints.Endpoints)
         {
-            if (endpoint is not RouteEndpoint route
-                || endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { HttpMethods.Count: > 0 } methods
-                || !Matchers.GetValue(route, static r => new TemplateMatcher(new RouteTemplate(r.RoutePattern), [])).TryMatch(http.Request.Path, []))
+            if (endpoint is RouteEndpoint route
+                && endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is { HttpMethods.Count: > 0 } methods
+                && PathTests.GetValue(route, r => new PathTest(r.RoutePattern, policies)).Matches(http))
             {
-                continue;
-            }
-
-            foreach (var method in methods.HttpMethods)
-            {
-                if (!allowed.Contains(method, StringComparer.OrdinalIgnoreCase))
-                {
-                    allowed.Add(method);
-                }
+                allowed.AddRange(methods.HttpMethods.Where(m => !allowed.Contains(m, StringComparer.OrdinalIgnoreCase)));
             }
         }
 
-        // TF Serving's status route takes GET on ".../m:predict" only to refuse it (its last segment reads as a name).
-        if (TfServingEndpoints.IsPostOnlyPath(http.Request.Path))
+        if (allowed.Count == 0 || allowed.Contains(http.Request.Method, StringComparer.OrdinalIgnoreCase))
         {
-            allowed.RemoveAll(m => m == HttpMethods.Get);
-        }
-
-        if (allowed.Count == 0)
-        {
-            return; // no pattern matches the whole path (none does in this app): routing's own list stays
+            return;
         }
 
         allowed.Sort(StringComparer.Ordinal);
+        http.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
         http.Response.Headers.Allow = string.Join(", ", allowed);
+    }
+
+    /// <summary>Whether a route pattern, its constraints included, matches a request's path.</summary>
+    private sealed class PathTest(RoutePattern pattern, ParameterPolicyFactory policies)
+    {
+        private readonly TemplateMatcher _matcher = new(new RouteTemplate(pattern), []);
+
+        private readonly (string Name, IRouteConstraint Constraint)[] _constraints = [.. pattern.ParameterPolicies
+            .SelectMany(p => p.Value.Select(reference => (p.Key, Policy: policies.Create(pattern.GetParameter(p.Key), reference))))
+            .Where(p => p.Policy is IRouteConstraint)
+            .Select(p => (p.Key, (IRouteConstraint)p.Policy))];
+
+        public bool Matches(HttpContext http)
+        {
+            var values = new RouteValueDictionary();
+            return _matcher.TryMatch(http.Request.Path, values)
+                && _constraints.All(c => c.Constraint.Match(http, null, c.Name, values, RouteDirection.IncomingRequest));
+        }
     }
 }

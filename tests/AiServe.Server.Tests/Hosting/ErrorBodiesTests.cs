@@ -32,10 +32,13 @@ public sealed class ErrorBodiesTests(BundledModelsFactory factory) : IClassFixtu
     [InlineData("PUT", "/v1/models/iris/versions/1/metadata", "GET")]
     [InlineData("PUT", "/v2/models/iris/infer", "POST")]
     [InlineData("POST", "/v2/models/iris", "GET")]
+    [InlineData("POST", "/v1/models/iris", "GET")]
+    [InlineData("GET", "/v1/models/iris/labels/stable:predict", "POST")]
     public async Task WrongMethod_AllowNamesOnlyWhatThePathTakes(string method, string url, string allow)
     {
-        // Routing's own Allow listed every candidate it kept before checking the path's "name:verb" segments:
-        // "GET, POST" for each of the four TF Serving rows.
+        // Routing's own Allow listed every candidate it kept before checking the path's "name:verb" segments
+        // ("GET, POST" for the first four rows), and "POST /v1/models/iris", whose only POST routes are the verbs,
+        // was a 404.
         var client = await factory.StartAsync();
 
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));

@@ -17,9 +17,11 @@ internal static class TfServingEndpoints
         var v1 = endpoints.MapGroup("/v1/models").WithTags("TensorFlow Serving REST");
         var services = new InferenceServices(endpoints.ServiceProvider);
 
-        v1.MapGet("/{model}", Status).WithName("TfModelStatus").WithSummary("Status of every served version");
-        v1.MapGet("/{model}/versions/{version}", Status).WithName("TfModelVersionStatus").WithSummary("Status of one version");
-        v1.MapGet("/{model}/labels/{label}", Status).WithName("TfModelLabelStatus").WithSummary("Status of the version a label points at");
+        // A name, version or label has no ':' in TF Serving's URLs ([^/:]+), so ".../m:predict" is never a status path: a
+        // GET there finds only the POST route and is answered 405 (ErrorBodies).
+        v1.MapGet($"/{{model:{NoColon}}}", Status).WithName("TfModelStatus").WithSummary("Status of every served version");
+        v1.MapGet($"/{{model}}/versions/{{version:{NoColon}}}", Status).WithName("TfModelVersionStatus").WithSummary("Status of one version");
+        v1.MapGet($"/{{model}}/labels/{{label:{NoColon}}}", Status).WithName("TfModelLabelStatus").WithSummary("Status of the version a label points at");
 
         v1.MapGet("/{model}/metadata", Metadata).WithName("TfModelMetadata").WithSummary("Signature of the highest ready version");
         v1.MapGet("/{model}/versions/{version}/metadata", Metadata).WithName("TfModelVersionMetadata").WithSummary("Signature of one version");
@@ -59,21 +61,11 @@ internal static class TfServingEndpoints
         .Produces<TfError>(StatusCodes.Status503ServiceUnavailable)
         .WithMetadata(new TfExamplesEndpointMetadata(method));
 
-    /// <summary>Whether the path names one of TF Serving's POST-only verbs (<c>:predict</c>, <c>:classify</c>, <c>:regress</c>).</summary>
-    internal static bool IsPostOnlyPath(PathString path) => path.Value is { } p
-        && (p.EndsWith(":predict", StringComparison.Ordinal) || p.EndsWith(":classify", StringComparison.Ordinal)
-            || p.EndsWith(":regress", StringComparison.Ordinal));
+    /// <summary>The route constraint of a path segment without ':' (the regex class written without a colon, which the route syntax would split on).</summary>
+    private const string NoColon = @"regex(^[^\x3A]+$)";
 
     private static Results<Ok<TfModelStatus>, JsonHttpResult<TfError>> Status(HttpContext http, string model, ModelManager manager)
     {
-        // GET on a predict, classify or regress URL reaches this route (its last segment reads as a name): it is the
-        // method that is wrong, not the model.
-        if (IsPostOnlyPath(http.Request.Path))
-        {
-            http.Response.Headers.Allow = "POST";
-            return TypedResults.Json(new TfError(InferenceHttp.MethodNotAllowed(http.Request, "POST")), statusCode: StatusCodes.Status405MethodNotAllowed);
-        }
-
         var (version, label) = InferenceHttp.Addressed(http, model);
         try
         {
