@@ -7,7 +7,8 @@
 # (another build, e.g. of a git worktree), one starting with "baseceiling" the ceiling in BASE_CEILING_DLL (that
 # build's AiServe.Benchmarks.dll); every other NAME the Release build of this tree. ENV is the server's
 # environment (e.g. "models|AiServe__Onnx__AllowSpinning=true"). DURATION (default 5 s) is each step's length;
-# BENCH_ARGS adds aiserve-bench options (e.g. "--protocol rest-binary"). Server output goes to OUT_DIR/NAME.err
+# BENCH_ARGS adds aiserve-bench options (e.g. "--protocol rest-binary"); ORDER=alternate drives the servers in reverse
+# order in even rounds (default: argument order in every round). Server output goes to OUT_DIR/NAME.err
 # (standard error only: the request log on standard output would grow by gigabytes). Ends with the medians over the
 # rounds (OUT_DIR/medians.txt): each server's infer/s and its per-round ratio to a reference server (RATIO_TO, by
 # default the first "ceiling*" NAME, else the first NAME). Builds must be current.
@@ -29,8 +30,13 @@ done
 wait_ready "${ports[@]}"
 # Warm every server up (JIT, ONNX Runtime's first runs) before any round counts.
 for p in "${ports[@]}"; do "$BENCH" --url "http://127.0.0.1:$p" --model "$MODEL" --concurrency 16 --duration 3 --warmup 1 >/dev/null; done
+order=("${!names[@]}"); reversed=()
+for ((i = ${#names[@]} - 1; i >= 0; i--)); do reversed+=("$i"); done
 for r in $(seq "$ROUNDS"); do
-  for i in "${!names[@]}"; do
+  # ORDER=alternate drives the servers in reverse order in even rounds, so that no server always follows the same one.
+  steps=("${order[@]}")
+  [[ ${ORDER:-} == alternate && $((r % 2)) == 0 ]] && steps=("${reversed[@]}")
+  for i in "${steps[@]}"; do
     # shellcheck disable=SC2086
     "$BENCH" --url "http://127.0.0.1:${ports[$i]}" --model "$MODEL" --concurrency "$CONC" --duration "${DURATION:-5}" --warmup 1 ${BENCH_ARGS:-} \
       | grep -E "^ +[0-9]+ +[0-9]+ " | awk -v n="${names[$i]}" -v r="$r" '{print "r" r, n, "c" $1, $4, "infer/s p99", $7, "ms"}'
