@@ -12,6 +12,16 @@ stop_servers() {
   return 0
 }
 
+# wait_port_free PORT...: a server of a script run just before may still hold a port while it drains (the scripts'
+# traps do not wait for their servers to exit), and a new server on it would fail to bind. Waits up to a minute for
+# each port to be free.
+wait_port_free() {
+  local p
+  for p in "$@"; do
+    for _ in $(seq 120); do (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || break; sleep 0.5; done
+  done
+}
+
 # start_variant OUT_DIR NAME PORT REPO [ENV=VALUE ...]: starts one server of a side-by-side script in the background
 # (its PID in $!; standard output, the request log, dropped; standard error to OUT_DIR/NAME.err). By NAME: "ceiling*"
 # the bare-Kestrel ceiling of this tree, "baseceiling*" the one in BASE_CEILING_DLL, "base*" the server in BASE_DLL
@@ -28,9 +38,7 @@ start_variant() {
   esac
   local mode=()
   [[ $name == ceiling* || $name == baseceiling* ]] && mode=(ceiling)
-  # A server of a script run just before may still hold the port while it drains (the scripts' traps do not wait
-  # for their servers to exit); the new one would fail to bind. Wait up to a minute for the port to be free.
-  for _ in $(seq 120); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break; sleep 0.5; done
+  wait_port_free "$port"
   env "$@" dotnet "$dll" "${mode[@]}" --urls "http://127.0.0.1:$port" --models "$repo" >/dev/null 2>"$out/$name.err" &
 }
 

@@ -39,6 +39,7 @@ pids=()
 # shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
 source tests/AiServe.Benchmarks/bench-lib.sh
 trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
+wait_port_free 18481 18482 18483 18484
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18481 --models "$ON" >"$OUT/server-on.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18482 --models "$OFF" >"$OUT/server-off.log" 2>&1 & pids+=($!)
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18483 --models "$ON" >"$OUT/ceiling.log" 2>&1 & pids+=($!)

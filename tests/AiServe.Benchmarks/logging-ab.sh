@@ -14,6 +14,7 @@ pids=()
 # shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
 source tests/AiServe.Benchmarks/bench-lib.sh
 trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
+wait_port_free 18486 18487 18488
 dotnet run --project tests/AiServe.Benchmarks -c Release --no-build -- ceiling --urls http://127.0.0.1:18488 --models "$REPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18486 --models "$REPO" >"$OUT/default.log" 2>&1 & pids+=($!)
 dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls http://127.0.0.1:18487 --models "$REPO" \

@@ -13,6 +13,9 @@ PORT=${PORT:-18790}
 BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
 SERVER=src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll
 mkdir -p "$OUT"
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+wait_port_free "$PORT"
 # Standard error only: the request log on standard output would grow by gigabytes.
 dotnet "$SERVER" --urls "http://127.0.0.1:$PORT" --models models >/dev/null 2>"$OUT/server.err" &
 SP=$!

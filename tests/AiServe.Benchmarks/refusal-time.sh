@@ -22,6 +22,9 @@ mkdir -p "$OUT"; rm -rf "$REPO"; mkdir -p "$REPO"
 cp -r tests/fixtures/repos/perf/wide "$REPO"/
 /usr/bin/python3 -c 'import json,sys; p=sys.argv[1]; c=json.load(open(p)); c["dynamic_batching"]={"max_queue_size": 8}; json.dump(c, open(p,"w"), indent=2)' "$REPO/wide/model.json"
 LOG=$OUT/server.log
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+wait_port_free "$PORT"
 dotnet src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll --urls "http://127.0.0.1:$PORT" --models "$REPO" >"$LOG" 2>"$OUT/server.err" &
 SP=$!
 trap 'kill $SP 2>/dev/null || true' EXIT

@@ -26,6 +26,7 @@ pids=()
 # shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
 source tests/AiServe.Benchmarks/bench-lib.sh
 trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
+wait_port_free "$PORT" $((PORT + 1)) $((PORT + 2)) $((PORT + 3))
 tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks ceiling --urls "http://127.0.0.1:$PORT" --models "$REPO" >"$OUT/ceiling.log" 2>&1 & pids+=($!)
 ASPNETCORE_ENVIRONMENT=Production "$BASE_SRC/src/AiServe.Server/bin/Release/net10.0/AiServe.Server" \
   --urls "http://127.0.0.1:$((PORT + 1))" --models "$REPO" >"$OUT/base.log" 2>&1 & pids+=($!)

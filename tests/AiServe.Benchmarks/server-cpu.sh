@@ -11,8 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 KIND=$1; REPO=$2; MODEL=$3; CONC=$4; DUR=$5; shift 5
 PORT=${PORT:-18641}
-# The server of a run just before may still hold the port while it drains (its trap does not wait); wait for it.
-for _ in $(seq 120); do (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break; sleep 0.5; done
+# shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
+source tests/AiServe.Benchmarks/bench-lib.sh
+wait_port_free "$PORT"
 if [ "$KIND" = ceiling ]; then
   env "$@" dotnet tests/AiServe.Benchmarks/bin/Release/net10.0/AiServe.Benchmarks.dll ceiling --urls "http://127.0.0.1:$PORT" --models "$REPO" >/dev/null 2>&1 &
 else

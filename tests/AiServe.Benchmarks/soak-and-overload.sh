@@ -24,6 +24,7 @@ pids=()
 # shellcheck source=tests/AiServe.Benchmarks/bench-lib.sh
 source tests/AiServe.Benchmarks/bench-lib.sh
 trap 'stop_servers "$OUT" "${pids[@]}"' EXIT
+wait_port_free 18484 18485 18486
 start() { # PORT REPO LOG -> sets SERVER_PID to the server process itself (child of dotnet run)
   dotnet run --project src/AiServe.Server -c Release --no-build --no-launch-profile -- --urls "http://127.0.0.1:$1" --models "$2" >"$3" 2>&1 & pids+=($!)
   for _ in $(seq 60); do curl -sf "http://127.0.0.1:$1/v2/health/ready" >/dev/null && break; sleep 1; done
