@@ -32,7 +32,15 @@ internal static class LoggingExtensions
         // static Log.Logger, so that several hosts in one process (tests) cannot steal each other's events.
         builder.Services.AddSerilog(preserveStaticLogger: true, configureLogger: (services, logger) =>
         {
+            // ASP.NET Core's hosting logger, whenever it can log at all, makes an Activity and a log scope for every
+            // request (2-5 % of iris's throughput: docs/PERFORMANCE.md, fifteenth session). What it logs is its
+            // "Request starting/finished" lines (Information, below the Warning that Microsoft.AspNetCore logs at) and
+            // a start-up exception, which also ends the process with its trace. So it is off unless configuration turns
+            // it on (Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Hosting.Diagnostics, read after this); the
+            // request line carries the trace, request and connection ids itself. An ActivityListener (tracing) still
+            // gets its Activity per request.
             logger
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LevelAlias.Off)
                 .ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)

@@ -27,6 +27,8 @@ internal static class RequestLogLine
     public const string Model = "Model";
     public const string ModelVersion = "ModelVersion";
     public const string TraceId = "TraceId";
+    public const string RequestId = "RequestId";
+    public const string ConnectionId = "ConnectionId";
 
     private const string ElapsedFormat = "0.000";
 

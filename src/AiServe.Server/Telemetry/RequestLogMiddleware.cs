@@ -10,7 +10,9 @@ namespace AiServe.Server.Telemetry;
 /// template, same properties in the same order, same levels: Error for a 5xx or an exception, Information
 /// otherwise, except a readiness check's 503, which is an answer, not a failure), without its per-request
 /// diagnostic-context collector (an <c>AsyncLocal</c>, a dictionary and a lock
-/// for three properties that AiServe already keeps on the <see cref="HttpContext"/>).
+/// for three properties that AiServe already keeps on the <see cref="HttpContext"/>). It also writes the request and
+/// connection ids that ASP.NET Core's hosting log scope added, which is off (<see cref="LoggingExtensions"/>), and
+/// the request's trace and span ids whether or not ASP.NET Core made an Activity for it.
 /// </summary>
 internal sealed class RequestLogMiddleware
 {
@@ -62,8 +64,12 @@ internal sealed class RequestLogMiddleware
             return false;
         }
 
+        // An Activity exists only while something listens for ASP.NET Core's (an ActivityListener such as OpenTelemetry's;
+        // its hosting logger, which would make one for every request, is off: LoggingExtensions). Without one, the
+        // line's trace is the one the request's traceparent header names, else a new one, as the Activity's would be.
         var activity = Activity.Current;
-        var traceId = activity?.TraceId ?? default; // parsed from the activity's hex id on every read: read once
+        var traceId = activity?.TraceId ?? TraceOf(http.Request); // the activity parses its hex id on every read: read once
+        var spanId = activity?.SpanId ?? ActivitySpanId.CreateRandom();
         var model = RequestLogContext.Model(http);
         var version = RequestLogContext.Version(http);
         var path = http.Features.Get<IHttpRequestFeature>()?.Path;
@@ -72,17 +78,20 @@ internal sealed class RequestLogMiddleware
             path = http.Request.Path.ToString();
         }
 
-        // The order of Serilog's middleware: the enriched properties first, then the request's. Room for the
-        // SourceContext the logger adds, so that the dictionary does not grow (and copy itself) for it.
-        var properties = new Dictionary<string, LogEventPropertyValue>(8)
+        // The order of Serilog's middleware: the enriched properties first, then the request's; then the request and
+        // connection ids that ASP.NET Core's hosting log scope used to add. Room for the SourceContext the logger
+        // adds, so that the dictionary does not grow (and copy itself) for it.
+        var properties = new Dictionary<string, LogEventPropertyValue>(10)
         {
             [RequestLogLine.Model] = model is null ? Dash : new ScalarValue(model),
             [RequestLogLine.ModelVersion] = version is null ? Dash : new ScalarValue(version),
-            [RequestLogLine.TraceId] = new ScalarValue(activity is null ? http.TraceIdentifier : traceId.ToHexString()),
+            [RequestLogLine.TraceId] = new ScalarValue(traceId.ToHexString()),
             [RequestLogLine.RequestMethod] = new ScalarValue(http.Request.Method),
             [RequestLogLine.RequestPath] = new ScalarValue(path),
             [RequestLogLine.StatusCode] = statusCode == 200 ? Status200 : new ScalarValue(statusCode),
             [RequestLogLine.Elapsed] = new ScalarValue(elapsedMs),
+            [RequestLogLine.RequestId] = new ScalarValue(http.TraceIdentifier),
+            [RequestLogLine.ConnectionId] = http.Connection.Id is { } connection ? new ScalarValue(connection) : Dash,
         };
 
         // UnstableAssembleFromParts takes the dictionary as it is (the constructor would copy LogEventProperty
@@ -94,7 +103,23 @@ internal sealed class RequestLogMiddleware
             RequestLogLine.Template,
             properties,
             traceId,
-            activity?.SpanId ?? default));
+            spanId));
         return false;
+    }
+
+    /// <summary>
+    /// The trace a request without an Activity belongs to: the one its <c>traceparent</c> header names, read by the
+    /// propagator ASP.NET Core itself uses (<see cref="DistributedContextPropagator.Current"/>), else a new one.
+    /// </summary>
+    internal static ActivityTraceId TraceOf(HttpRequest request)
+    {
+        DistributedContextPropagator.Current.ExtractTraceIdAndState(request, ReadHeader, out var traceParent, out var traceState);
+        return ActivityContext.TryParse(traceParent, traceState, out var context) ? context.TraceId : ActivityTraceId.CreateRandom();
+    }
+
+    private static void ReadHeader(object? carrier, string name, out string? value, out IEnumerable<string>? values)
+    {
+        values = null;
+        value = ((HttpRequest)carrier!).Headers[name];
     }
 }

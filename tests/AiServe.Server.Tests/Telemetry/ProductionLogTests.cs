@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using AiServe.Server.Telemetry;
 using AiServe.Tests.Common;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AiServe.Server.Tests.Telemetry;
 
@@ -42,6 +44,43 @@ public sealed class ProductionLogTests
             "^HTTP \"POST\" \"/v2/models/iris/versions/1/infer\" responded 200 in [0-9]+\\.[0-9]{3} ms \\(model \"iris\", version \"1\", trace \"[0-9a-f]{32}\"\\)$",
             line.GetProperty("@m").GetString());
         Assert.DoesNotContain("5.123456", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Infer_RequestWithTraceparent_LineCarriesItsTraceAndTheRequestAndConnectionIds()
+    {
+        const string Trace = "0af7651916cd43dd8448eb211c80319c";
+        var (lines, _) = await RunAsync(async client =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/iris/versions/1/infer")
+            {
+                Content = new StringContent(IrisBody, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add("traceparent", $"00-{Trace}-b7ad6b7169203331-01");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        });
+
+        var line = Assert.Single(lines, l => Path(l) == "/v2/models/iris/versions/1/infer");
+        Assert.Equal(Trace, line.GetProperty("TraceId").GetString());
+        Assert.Equal(Trace, line.GetProperty("@tr").GetString());
+        Assert.Matches("^[0-9a-f]{16}$", line.GetProperty("@sp").GetString());
+        Assert.False(string.IsNullOrEmpty(line.GetProperty("RequestId").GetString()));
+        Assert.Equal(JsonValueKind.String, line.GetProperty("ConnectionId").ValueKind);
+    }
+
+    [Fact]
+    public void HostingDiagnosticsLogger_OffUnlessConfigured()
+    {
+        // While it can log, ASP.NET Core makes an Activity and a log scope for every request (LoggingExtensions).
+        const string Category = "Microsoft.AspNetCore.Hosting.Diagnostics";
+        using var factory = new AiServeFactory(TestPaths.Models, environment: "Production");
+        Assert.False(factory.Services.GetRequiredService<ILoggerFactory>().CreateLogger(Category).IsEnabled(LogLevel.Critical));
+
+        using var configured = factory.WithWebHostBuilder(b => b.UseSetting($"Serilog:MinimumLevel:Override:{Category}", "Warning"));
+        var logger = configured.Services.GetRequiredService<ILoggerFactory>().CreateLogger(Category);
+        Assert.True(logger.IsEnabled(LogLevel.Warning));
+        Assert.False(logger.IsEnabled(LogLevel.Information));
     }
 
     [Fact]

@@ -127,12 +127,72 @@ public sealed class RequestLogLineTests
         }, activity: false);
 
         var line = Assert.Single(lines);
-        Assert.False(line.TryGetProperty("@tr", out _));
-        Assert.False(line.TryGetProperty("@sp", out _));
-        Assert.Equal("0HN:00000001", line.GetProperty("TraceId").GetString());
         Assert.Equal("Error", line.GetProperty("@l").GetString());
         Assert.Equal(503, line.GetProperty("StatusCode").GetInt32());
         Assert.Equal("-", line.GetProperty("Model").GetString());
+    }
+
+    [Fact]
+    public async Task Middleware_NoActivityNoTraceparent_NewTraceAndSpan_AndTheRequestAndConnectionIds()
+    {
+        var lines = await RunMiddlewareAsync(_ => Task.CompletedTask, activity: false);
+        lines.AddRange(await RunMiddlewareAsync(_ => Task.CompletedTask, activity: false));
+
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, line =>
+        {
+            Assert.Matches("^[0-9a-f]{32}$", line.GetProperty("TraceId").GetString());
+            Assert.Equal(line.GetProperty("TraceId").GetString(), line.GetProperty("@tr").GetString());
+            Assert.Matches("^[0-9a-f]{16}$", line.GetProperty("@sp").GetString());
+            Assert.Equal("0HN:00000001", line.GetProperty("RequestId").GetString());
+            Assert.Equal("0HN", line.GetProperty("ConnectionId").GetString());
+        });
+        Assert.NotEqual(lines[0].GetProperty("TraceId").GetString(), lines[1].GetProperty("TraceId").GetString());
+        Assert.DoesNotContain(lines, l => l.GetProperty("TraceId").GetString() == "00000000000000000000000000000000");
+    }
+
+    [Fact]
+    public async Task Middleware_NoActivityWithTraceparent_TheHeadersTraceAndANewSpan()
+    {
+        var lines = await RunMiddlewareAsync(_ => Task.CompletedTask, activity: false,
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        var line = Assert.Single(lines);
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", line.GetProperty("TraceId").GetString());
+        Assert.Equal("0af7651916cd43dd8448eb211c80319c", line.GetProperty("@tr").GetString());
+        Assert.Matches("^[0-9a-f]{16}$", line.GetProperty("@sp").GetString());
+        Assert.NotEqual("b7ad6b7169203331", line.GetProperty("@sp").GetString()); // the caller's span is the parent
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("00-00000000000000000000000000000000-b7ad6b7169203331-01")] // an all-zero trace id is invalid
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331")]
+    public async Task Middleware_NoActivityWithAnInvalidTraceparent_NewTrace(string traceparent)
+    {
+        var line = Assert.Single(await RunMiddlewareAsync(_ => Task.CompletedTask, activity: false, traceparent: traceparent));
+
+        var trace = line.GetProperty("TraceId").GetString();
+        Assert.Matches("^[0-9a-f]{32}$", trace);
+        Assert.NotEqual("0af7651916cd43dd8448eb211c80319c", trace);
+        Assert.NotEqual("00000000000000000000000000000000", trace);
+    }
+
+    [Fact]
+    public async Task Middleware_WithAnActivity_ItsTraceAndSpan()
+    {
+        ActivityTraceId trace = default;
+        ActivitySpanId span = default;
+        var lines = await RunMiddlewareAsync(_ =>
+        {
+            (trace, span) = (Activity.Current!.TraceId, Activity.Current.SpanId);
+            return Task.CompletedTask;
+        }, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+
+        var line = Assert.Single(lines);
+        Assert.Equal(trace.ToHexString(), line.GetProperty("TraceId").GetString());
+        Assert.Equal(span.ToHexString(), line.GetProperty("@sp").GetString());
+        Assert.NotEqual("0af7651916cd43dd8448eb211c80319c", trace.ToHexString()); // the Activity's, not the header's
     }
 
     [Fact]
@@ -184,7 +244,7 @@ public sealed class RequestLogLineTests
         Assert.Equal(Enumerable.Range(0, 5_000).Select(i => "/v2/" + i), lines.Skip(2).Select(l => l.GetProperty("RequestPath").GetString()));
     }
 
-    private static async Task<List<JsonElement>> RunMiddlewareAsync(RequestDelegate next, LogEventLevel minimum = LogEventLevel.Information, bool expectThrow = false, bool activity = true)
+    private static async Task<List<JsonElement>> RunMiddlewareAsync(RequestDelegate next, LogEventLevel minimum = LogEventLevel.Information, bool expectThrow = false, bool activity = true, string? traceparent = null)
     {
         var output = new MemoryStream();
         using var current = activity ? new Activity("test").SetIdFormat(ActivityIdFormat.W3C).Start() : null;
@@ -199,6 +259,12 @@ public sealed class RequestLogLineTests
             http.Request.Method = "POST";
             http.Request.Path = "/v2/models/iris/infer";
             http.TraceIdentifier = "0HN:00000001";
+            http.Connection.Id = "0HN";
+            if (traceparent is not null)
+            {
+                http.Request.Headers.TraceParent = traceparent;
+            }
+
             var middleware = new RequestLogMiddleware(next, logger);
             if (expectThrow)
             {
