@@ -111,7 +111,7 @@ internal sealed class RequestLogMiddleware
     /// The trace a request without an Activity belongs to: the one its <c>traceparent</c> header names, read by the
     /// propagator ASP.NET Core itself uses (<see cref="DistributedContextPropagator.Current"/>), else a new one.
     /// </summary>
-    internal static ActivityTraceId TraceOf(HttpRequest request)
+    private static ActivityTraceId TraceOf(HttpRequest request)
     {
         DistributedContextPropagator.Current.ExtractTraceIdAndState(request, ReadHeader, out var traceParent, out var traceState);
         return ActivityContext.TryParse(traceParent, traceState, out var context) ? context.TraceId : ActivityTraceId.CreateRandom();
