@@ -20,7 +20,7 @@ wait_port_free "$PORT"
 dotnet "$SERVER" --urls "http://127.0.0.1:$PORT" --models models >/dev/null 2>"$OUT/server.err" &
 SP=$!
 trap 'kill $SP 2>/dev/null || true' EXIT
-for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.5; done
+wait_ready "$PORT"
 step() { # PROTOCOL DURATION: aiserve-bench's result line for one step
   # shellcheck disable=SC2086
   "$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --protocol "$1" --concurrency "$CONC" --duration "$2" --warmup 1 ${BENCH_ARGS:-} \

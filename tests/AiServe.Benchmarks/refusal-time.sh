@@ -27,8 +27,8 @@ source tests/AiServe.Benchmarks/bench-lib.sh
 wait_port_free "$PORT"
 dotnet src/AiServe.Server/bin/Release/net10.0/AiServe.Server.dll --urls "http://127.0.0.1:$PORT" --models "$REPO" >"$LOG" 2>"$OUT/server.err" &
 SP=$!
-trap 'kill $SP 2>/dev/null || true' EXIT
-for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.5; done
+trap 'stop_servers "$OUT" "$SP"' EXIT # also keeps only the end of the request log, which grows by tens of megabytes a step
+wait_ready "$PORT"
 "$BENCH" --url "http://127.0.0.1:$PORT" --model wide --concurrency 16 --duration 3 --warmup 1 >/dev/null
 i=0
 for load in "${loads[@]}"; do
@@ -66,5 +66,3 @@ for status, xs in sorted(by_status.items()):
 PY
   rm -f "$OUT/step$i.log"
 done | tee "$OUT/results.txt"
-# The request log grows by tens of megabytes a step; keep its end only.
-tail -n 200 "$LOG" >"$LOG.tail" && mv "$LOG.tail" "$LOG"

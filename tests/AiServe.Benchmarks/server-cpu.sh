@@ -21,7 +21,7 @@ else
 fi
 SP=$!
 trap 'kill $SP 2>/dev/null || true' EXIT
-for _ in $(seq 120); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.5; done
+wait_ready "$PORT"
 BENCH=src/AiServe.Bench/bin/Release/net10.0/aiserve-bench
 # shellcheck disable=SC2086
 "$BENCH" --url "http://127.0.0.1:$PORT" --model "$MODEL" --concurrency "$CONC" --duration 6 --warmup 1 ${BENCH_ARGS:-} >/dev/null
