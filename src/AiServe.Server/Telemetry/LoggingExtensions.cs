@@ -35,7 +35,8 @@ internal static class LoggingExtensions
             // ASP.NET Core's hosting logger, whenever it can log at all, makes an Activity and a log scope for every
             // request (2-5 % of iris's throughput: docs/PERFORMANCE.md, fifteenth session). What it logs is its
             // "Request starting/finished" lines (Information, below the Warning that Microsoft.AspNetCore logs at) and
-            // a start-up exception, which also ends the process with its trace. So it is off unless configuration turns
+            // a start-up exception, which still ends the process and reaches standard error (StartupFailure's one line,
+            // or the runtime's trace). So it is off unless configuration turns
             // it on (Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Hosting.Diagnostics, read after this); the
             // request line carries the trace, request and connection ids itself. An ActivityListener (tracing) still
             // gets its Activity per request.

@@ -64,8 +64,9 @@ internal sealed class RequestLogMiddleware
             return false;
         }
 
-        // An Activity exists only while something listens for ASP.NET Core's (an ActivityListener such as OpenTelemetry's;
-        // its hosting logger, which would make one for every request, is off: LoggingExtensions). Without one, the
+        // ASP.NET Core makes an Activity only while something listens for it (an ActivityListener such as OpenTelemetry's,
+        // or a DiagnosticListener subscriber; its hosting logger, which would make one for every request, is off:
+        // LoggingExtensions). Without one, the
         // line's trace is the one the request's traceparent header names, else a new one, as the Activity's would be.
         var activity = Activity.Current;
         var traceId = activity?.TraceId ?? TraceOf(http.Request); // the activity parses its hex id on every read: read once
