@@ -41,6 +41,8 @@ internal sealed class ClassificationPostprocessor : IPostprocessor
         _threshold = config.Threshold;
     }
 
+    public PipelineAnswers Answers => PipelineAnswers.Classification;
+
     public IReadOnlyList<string> OutputNames => [_output];
 
     public JsonObject[] Process(IReadOnlyList<Tensor> outputs)

@@ -9,6 +9,8 @@ internal sealed class EmbeddingPostprocessor(PostprocessConfig config) : IPostpr
     private readonly string _output = config.Output ?? "embedding";
     private readonly bool _normalize = config.Normalize;
 
+    public PipelineAnswers Answers => PipelineAnswers.Embedding;
+
     public IReadOnlyList<string> OutputNames => [_output];
 
     public JsonObject[] Process(IReadOnlyList<Tensor> outputs)

@@ -15,6 +15,13 @@ public interface IPipeline
     /// <summary>"tabular", "image", "text" or "recommender".</summary>
     string Kind { get; }
 
+    /// <summary>
+    /// What the answers of <see cref="Postprocess"/> hold, by the postprocess section's type: known at load, so that a
+    /// request for an answer the pipeline never gives (TF Serving's classify to a regression model) is refused before
+    /// the model runs.
+    /// </summary>
+    PipelineAnswers Answers { get; }
+
     /// <summary>The model outputs <see cref="Postprocess"/> reads; request these from the model.</summary>
     IReadOnlyList<string> OutputNames { get; }
 
@@ -45,4 +52,23 @@ public interface IPipeline
 
     /// <summary>A valid example record.</summary>
     JsonNode ExampleRecord();
+}
+
+/// <summary>What a pipeline's answers hold (pipeline.json's <c>postprocess.type</c>).</summary>
+public enum PipelineAnswers
+{
+    /// <summary>No postprocess section: each output's row, by output name.</summary>
+    Outputs,
+
+    /// <summary><c>{"label", "score", "top_k"}</c> per record.</summary>
+    Classification,
+
+    /// <summary><c>{"value"}</c> per record (<c>{"values"}</c> for a model with several output columns).</summary>
+    Regression,
+
+    /// <summary><c>{"embedding"}</c> per record.</summary>
+    Embedding,
+
+    /// <summary><c>{"user", "item", "rating"}</c> for a user-item pair; <c>{"user", "items"}</c> for a top-k request.</summary>
+    Recommendation,
 }

@@ -23,6 +23,8 @@ internal sealed class ImagePipeline : IPipeline
 
     public string Kind => "image";
 
+    public PipelineAnswers Answers => _postprocessor.Answers;
+
     public IReadOnlyList<string> OutputNames => _postprocessor.OutputNames;
 
     public IReadOnlyList<Tensor> Preprocess(IReadOnlyList<JsonElement> records)

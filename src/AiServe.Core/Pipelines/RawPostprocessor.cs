@@ -6,6 +6,8 @@ namespace AiServe.Core.Pipelines;
 /// <summary>No postprocess section: each answer holds every output's row, by output name.</summary>
 internal sealed class RawPostprocessor : IPostprocessor
 {
+    public PipelineAnswers Answers => PipelineAnswers.Outputs;
+
     public IReadOnlyList<string> OutputNames => [];
 
     public JsonObject[] Process(IReadOnlyList<Tensor> outputs)

@@ -80,6 +80,8 @@ internal sealed class RecommenderPipeline : IPipeline
 
     public string Kind => "recommender";
 
+    public PipelineAnswers Answers => PipelineAnswers.Recommendation;
+
     public IReadOnlyList<string> OutputNames => [_output];
 
     public IReadOnlyList<Tensor> Preprocess(IReadOnlyList<JsonElement> records)

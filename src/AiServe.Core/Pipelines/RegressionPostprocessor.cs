@@ -15,6 +15,8 @@ internal sealed class RegressionPostprocessor : IPostprocessor
         _targetScale = config.InverseScale is { } scale ? Scale.From(scale, "postprocess.inverse_scale") : null;
     }
 
+    public PipelineAnswers Answers => PipelineAnswers.Regression;
+
     public IReadOnlyList<string> OutputNames => [_output];
 
     public JsonObject[] Process(IReadOnlyList<Tensor> outputs)

@@ -18,6 +18,8 @@ internal sealed class TabularPipeline : IPipeline
 
     public string Kind => "tabular";
 
+    public PipelineAnswers Answers => _postprocessor.Answers;
+
     public IReadOnlyList<string> OutputNames => _postprocessor.OutputNames;
 
     public IReadOnlyList<Tensor> Preprocess(IReadOnlyList<JsonElement> records)

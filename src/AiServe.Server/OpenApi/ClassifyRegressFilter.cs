@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using AiServe.Core.Lifecycle;
-using AiServe.Core.Repository;
 using AiServe.Server.Protocols.TfServing;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -9,8 +8,8 @@ namespace AiServe.Server.OpenApi;
 
 /// <summary>
 /// Describes the request body of TF Serving's <c>:classify</c> and <c>:regress</c> operations, with a runnable
-/// example per model whose pipeline answers them (classification models classify; regression and recommendation
-/// models regress): <c>{"examples": [the pipeline's example record]}</c>. Built per request, so it follows reloads.
+/// example per model whose pipeline answers them (classification pipelines classify; regression and recommendation
+/// pipelines regress: <see cref="TfServingEndpoints.Answers"/>, the rule the endpoints check): <c>{"examples": [the pipeline's example record]}</c>. Built per request, so it follows reloads.
 /// </summary>
 internal sealed class ClassifyRegressFilter(ModelManager manager) : IOperationFilter
 {
@@ -21,10 +20,9 @@ internal sealed class ClassifyRegressFilter(ModelManager manager) : IOperationFi
             return;
         }
 
-        var tasks = endpoint.Method == "classify" ? [ModelTask.Classification] : new[] { ModelTask.Regression, ModelTask.Recommendation };
         ExampleRequestBody.Set(operation, context, manager, typeof(TfExamplesRequestDocument),
             "Examples, each a record in the model's own terms (see the model's record schema); 'context' holds fields every example shares.",
-            version => version is { Pipeline: { } pipeline, Config.Task: { } task } && tasks.Contains(task)
+            version => version.Pipeline is { } pipeline && TfServingEndpoints.Answers(endpoint.Method, pipeline.Answers)
                 ? new JsonObject { ["examples"] = new JsonArray(pipeline.ExampleRecord()) }
                 : null);
     }

@@ -45,4 +45,24 @@ public sealed class PipelineLoaderTests
         Assert.Equal("object", pipeline.RecordSchema()["type"]?.GetValue<string>() ?? "object");
         Assert.NotEmpty(pipeline.OutputNames);
     }
+
+    [Theory]
+    [InlineData("penguins", PipelineAnswers.Classification)]
+    [InlineData("fashion-mnist", PipelineAnswers.Classification)]
+    [InlineData("austen", PipelineAnswers.Classification)]
+    [InlineData("lecturer-ratings", PipelineAnswers.Recommendation)]
+    public void Load_BundledModels_SayWhatTheyAnswer(string model, PipelineAnswers answers) =>
+        Assert.Equal(answers, PipelineLoader.Load(Path.Combine(global::AiServe.Tests.Common.TestPaths.Models, model, "1"))!.Answers);
+
+    [Theory]
+    [InlineData("", PipelineAnswers.Outputs)]
+    [InlineData(""", "postprocess": {"type": "classification", "output": "p"}""", PipelineAnswers.Classification)]
+    [InlineData(""", "postprocess": {"type": "regression", "output": "y"}""", PipelineAnswers.Regression)]
+    [InlineData(""", "postprocess": {"type": "embedding"}""", PipelineAnswers.Embedding)]
+    public void Load_PostprocessType_GivesTheAnswers(string postprocess, PipelineAnswers answers)
+    {
+        var pipeline = TempPipeline.Load($$"""{"kind": "tabular", "features": [{"name": "x", "type": "numeric"}]{{postprocess}}}""");
+
+        Assert.Equal(answers, pipeline.Answers);
+    }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AiServe.Core.Inference;
 using AiServe.Core.Lifecycle;
+using AiServe.Core.Pipelines;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace AiServe.Server.Protocols.TfServing;
@@ -168,6 +169,15 @@ internal static class TfServingEndpoints
             var (services, method) = state;
             var model = call.Version.ModelName;
             var aborted = call.Aborted;
+
+            // A pipeline that never gives the answer asked for is refused before the body is read or the model runs
+            // (a version without a pipeline is refused by PredictAsync, which names what is missing).
+            if (call.Version.Pipeline is { } pipeline && !Answers(method, pipeline.Answers))
+            {
+                throw new InferenceException(InferenceErrorCode.InvalidArgument,
+                    $"model '{model}' does not {method}: its pipeline answers {Describe(pipeline.Answers)}; use :predict");
+            }
+
             using var body = await RequestBody.ReadAsync(http.Request, services.MaxRequestBodyBytes, call.BodyRead);
             using var document = ParseJson(body.Memory);
             var root = document.RootElement;
@@ -194,8 +204,8 @@ internal static class TfServingEndpoints
                 {
                     if (method == "classify")
                     {
-                        var top = answer["top_k"] as JsonArray
-                            ?? throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model '{model}' does not classify (its pipeline answers {string.Join(", ", answer.Select(p => p.Key))}); use :predict");
+                        // A classification pipeline's every answer has its top_k list (checked above).
+                        var top = (JsonArray)answer["top_k"]!;
                         w.WriteStartArray();
                         foreach (var entry in top)
                         {
@@ -209,8 +219,10 @@ internal static class TfServingEndpoints
                     }
                     else
                     {
+                        // A regression with several output columns answers "values", a recommender's top-k record "items":
+                        // known only from the answer.
                         var value = answer["value"] ?? answer["rating"]
-                            ?? throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model '{model}' does not regress (its pipeline answers {string.Join(", ", answer.Select(p => p.Key))}); use :predict");
+                            ?? throw new InferenceException(InferenceErrorCode.InvalidArgument, $"model '{model}' does not regress these examples (its pipeline answers {string.Join(", ", answer.Select(p => p.Key))}, not one value per example); use :predict");
                         value.WriteTo(w);
                     }
                 }
@@ -218,6 +230,23 @@ internal static class TfServingEndpoints
                 w.WriteEndArray();
             }, aborted);
         });
+
+    /// <summary>
+    /// Whether a pipeline's answers can fit TF Serving's <paramref name="method"/> ("classify" or "regress"): classify
+    /// takes a classification's top-k labels, regress a regression's value or a recommender's rating of a user-item pair.
+    /// </summary>
+    internal static bool Answers(string method, PipelineAnswers answers) => method == "classify"
+        ? answers == PipelineAnswers.Classification
+        : answers is PipelineAnswers.Regression or PipelineAnswers.Recommendation;
+
+    private static string Describe(PipelineAnswers answers) => answers switch
+    {
+        PipelineAnswers.Outputs => "the model's outputs as they are (pipeline.json has no postprocess section)",
+        PipelineAnswers.Classification => "labels and scores",
+        PipelineAnswers.Regression => "values",
+        PipelineAnswers.Embedding => "embeddings",
+        _ => "ratings and recommendations",
+    };
 
     private static List<JsonElement> RecordList(JsonElement list, string field)
     {

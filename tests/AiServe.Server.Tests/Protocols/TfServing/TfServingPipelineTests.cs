@@ -196,6 +196,32 @@ public sealed class TfServingPipelineTests(BundledModelsFactory factory) : IClas
             predictions[2].GetProperty("items").EnumerateArray().Select(e => e.GetProperty("item").GetString()));
     }
 
+    [Theory]
+    // Records the pipeline would refuse, so that an answer naming their fields would show the model was asked first.
+    [InlineData("/v1/models/penguins:regress", """{"island": 5}""", "model 'penguins' does not regress: its pipeline answers labels and scores")]
+    [InlineData("/v1/models/lecturer-ratings:classify", """{"lecturer": "x"}""", "model 'lecturer-ratings' does not classify: its pipeline answers ratings and recommendations")]
+    [InlineData("/v1/models/austen:regress", """{"txt": 1}""", "model 'austen' does not regress")]
+    public async Task ClassifyRegress_PipelineNeverGivingThatAnswer_Returns400BeforeReadingTheRecords(string url, string record, string message)
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, url, $$"""{"examples": [{{record}}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, V2Http.Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Regress_RecommenderTopKRecord_Returns400()
+    {
+        var client = await factory.StartAsync();
+
+        var (status, body) = await V2Http.PostJsonAsync(client, "/v1/models/lecturer-ratings:regress", """{"examples": [{"user": "1", "k": 3}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("does not regress these examples", V2Http.Error(body), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Regress_RecommenderPair_ReturnsRating()
     {
