@@ -9,7 +9,8 @@ namespace AiServe.Server.OpenApi;
 /// <summary>
 /// Describes the request body of TF Serving's <c>:classify</c> and <c>:regress</c> operations, with a runnable
 /// example per model whose pipeline answers them (classification pipelines classify; regression and recommendation
-/// pipelines regress: <see cref="TfServingEndpoints.Answers"/>, the rule the endpoints check): <c>{"examples": [the pipeline's example record]}</c>. Built per request, so it follows reloads.
+/// pipelines regress: <see cref="TfServingEndpoints.Fits"/>, the rule the endpoints check):
+/// <c>{"examples": [the pipeline's example record]}</c>. Built per request, so it follows reloads.
 /// </summary>
 internal sealed class ClassifyRegressFilter(ModelManager manager) : IOperationFilter
 {
@@ -22,7 +23,7 @@ internal sealed class ClassifyRegressFilter(ModelManager manager) : IOperationFi
 
         ExampleRequestBody.Set(operation, context, manager, typeof(TfExamplesRequestDocument),
             "Examples, each a record in the model's own terms (see the model's record schema); 'context' holds fields every example shares.",
-            version => version.Pipeline is { } pipeline && TfServingEndpoints.Answers(endpoint.Method, pipeline.Answers)
+            version => version.Pipeline is { } pipeline && TfServingEndpoints.Fits(endpoint.Method, pipeline.Answers)
                 ? new JsonObject { ["examples"] = new JsonArray(pipeline.ExampleRecord()) }
                 : null);
     }

@@ -172,7 +172,7 @@ internal static class TfServingEndpoints
 
             // A pipeline that never gives the answer asked for is refused before the body is read or the model runs
             // (a version without a pipeline is refused by PredictAsync, which names what is missing).
-            if (call.Version.Pipeline is { } pipeline && !Answers(method, pipeline.Answers))
+            if (call.Version.Pipeline is { } pipeline && !Fits(method, pipeline.Answers))
             {
                 throw new InferenceException(InferenceErrorCode.InvalidArgument,
                     $"model '{model}' does not {method}: its pipeline answers {Describe(pipeline.Answers)}; use :predict");
@@ -235,7 +235,7 @@ internal static class TfServingEndpoints
     /// Whether a pipeline's answers can fit TF Serving's <paramref name="method"/> ("classify" or "regress"): classify
     /// takes a classification's top-k labels, regress a regression's value or a recommender's rating of a user-item pair.
     /// </summary>
-    internal static bool Answers(string method, PipelineAnswers answers) => method == "classify"
+    internal static bool Fits(string method, PipelineAnswers answers) => method == "classify"
         ? answers == PipelineAnswers.Classification
         : answers is PipelineAnswers.Regression or PipelineAnswers.Recommendation;
 
